@@ -1,0 +1,201 @@
+"""Error and warning codes, each with a message and a remedy a user can act on.
+
+Library code raises ``MatchingError`` subclasses built from an ``ErrorCode``::
+
+    raise InputError(Errors.E103, path=path) from exc
+
+and reports non-fatal findings as ``Warning`` records built from a ``WarningCode``. Codes are
+stable: tools and CRMs may match on them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ErrorCode:
+    """A stable code, a message template and a remedy template."""
+
+    code: str
+    message: str
+    remedy: str
+
+    def render(self, **details: Any) -> tuple[str, str]:
+        """Return ``(message, remedy)`` with ``details`` filled in."""
+        return self.message.format(**details), self.remedy.format(**details)
+
+
+WarningCode = ErrorCode
+
+
+class Errors:
+    """Every error the project raises. E1xx: documents; E2xx: configuration and artefacts."""
+
+    E100 = ErrorCode(
+        "E100",
+        "{path}: unsupported document type ({detail}).",
+        "Send a PDF, DOCX, TXT or HTML file.",
+    )
+    E101 = ErrorCode(
+        "E101",
+        "{path}: the file is empty.",
+        "Check that the upload or export finished, then send the file again.",
+    )
+    E102 = ErrorCode(
+        "E102",
+        "{path}: the file is {size} bytes, over the limit of {limit} bytes.",
+        "Send a smaller file, or raise MATCHING_MAX_FILE_BYTES if such files are expected.",
+    )
+    E103 = ErrorCode(
+        "E103",
+        "{path}: the PDF is corrupt or truncated ({detail}).",
+        "Open it in a PDF viewer; if it opens, print it to a new PDF and send that.",
+    )
+    E104 = ErrorCode(
+        "E104",
+        "{path}: the PDF is encrypted or password-protected.",
+        "Ask the candidate for an unprotected copy, or remove the password and send it again.",
+    )
+    E105 = ErrorCode(
+        "E105",
+        "{path}: the PDF has no text layer ({pages} page(s) of images only); it looks scanned.",
+        "Run OCR on it (for example ocrmypdf) or ask for a text-based PDF or DOCX.",
+    )
+    E106 = ErrorCode(
+        "E106",
+        "{path}: the DOCX file is corrupt ({detail}).",
+        "Open it in a word processor and save it again as DOCX, or export it as PDF.",
+    )
+    E107 = ErrorCode(
+        "E107",
+        "{path}: the DOCX file expands to more than {limit} bytes (compression ratio {ratio}); "
+        "it was refused as a possible zip bomb.",
+        "Save the document again without embedded media, or export it as PDF.",
+    )
+    E108 = ErrorCode(
+        "E108",
+        "{path}: the text could not be decoded ({detail}).",
+        "Save the file as UTF-8 text, or send it as PDF or DOCX.",
+    )
+    E109 = ErrorCode(
+        "E109",
+        "{path}: the file cannot be read ({detail}).",
+        "Check the path and the file's permissions.",
+    )
+    E110 = ErrorCode(
+        "E110",
+        "{path}: the document has {pages} pages, over the limit of {limit}.",
+        "Send the resume on its own, or raise MATCHING_MAX_PAGES if such documents are expected.",
+    )
+    E111 = ErrorCode(
+        "E111",
+        "{path}: no readable text was found in the document.",
+        "Check that the document is not blank; if it is a scan, run OCR on it first.",
+    )
+    E112 = ErrorCode(
+        "E112",
+        "{path}: the HTML document could not be parsed ({detail}).",
+        "Save the page again as HTML or as text and send that.",
+    )
+    E200 = ErrorCode(
+        "E200",
+        "The data folder {path} does not exist.",
+        "Set MATCHING_DATA_DIR to the folder that holds the shared data sets "
+        "(see README, 'Data').",
+    )
+    E201 = ErrorCode(
+        "E201",
+        "The model artefact at {path} cannot be loaded ({detail}).",
+        "Rebuild it with the command in README (for example `make train-parser`), "
+        "or remove it to fall back to rules.",
+    )
+    E202 = ErrorCode(
+        "E202",
+        "The skill vocabulary at {path} cannot be loaded ({detail}).",
+        "Reinstall the package, or rebuild the vocabulary with `make vocabulary`.",
+    )
+    E203 = ErrorCode(
+        "E203",
+        "Invalid setting {name}={value!r}: {detail}.",
+        "Fix the environment variable {name} (see README, 'Settings').",
+    )
+    E204 = ErrorCode(
+        "E204",
+        "The input {path} is missing required columns or fields: {detail}.",
+        "See README for the expected format of this input.",
+    )
+
+
+class Warnings:
+    """Non-fatal findings reported in a result's ``warnings``. W1xx: documents and parsing."""
+
+    W101 = WarningCode(
+        "W101",
+        "Hidden text was found and ignored: {detail}.",
+        "Nothing to do: hidden text never counts towards a profile or a score.",
+    )
+    W102 = WarningCode(
+        "W102",
+        "The text encoding was guessed as {encoding} (confidence {confidence}).",
+        "If characters look wrong, save the file as UTF-8 and parse it again.",
+    )
+    W103 = WarningCode(
+        "W103",
+        "{count} undecodable byte sequence(s) were replaced.",
+        "If characters look wrong, save the file as UTF-8 and parse it again.",
+    )
+    W104 = WarningCode(
+        "W104",
+        "The trained field extractor is not installed ({path}); rules only were used.",
+        "Build it with `make train-parser` for better names, titles, companies and education.",
+    )
+    W105 = WarningCode(
+        "W105",
+        "{count} of {pages} page(s) have no text layer and were skipped.",
+        "If those pages hold content, run OCR on the document first.",
+    )
+    W106 = WarningCode(
+        "W106",
+        "The text was cut at {limit} characters.",
+        "Send a shorter document, or raise MATCHING_MAX_TEXT_CHARS.",
+    )
+    W107 = WarningCode(
+        "W107",
+        "No {what} section was recognised.",
+        "Use a common heading (for example 'Experience', 'Education', 'Skills').",
+    )
+
+
+class MatchingError(Exception):
+    """Base of every error the project raises; carries a code, a message and a remedy."""
+
+    def __init__(self, error: ErrorCode, **details: Any) -> None:
+        self.code = error.code
+        self.message, self.remedy = error.render(**details)
+        self.details = details
+        super().__init__(f"[{self.code}] {self.message} {self.remedy}")
+
+    def to_dict(self) -> dict[str, str]:
+        """Return the error as a JSON-ready mapping (``code``, ``message``, ``remedy``)."""
+        return {"code": self.code, "message": self.message, "remedy": self.remedy}
+
+
+class InputError(MatchingError):
+    """A document or request that cannot be used as it is; the caller can fix it."""
+
+
+class ConfigError(MatchingError):
+    """A setting, data folder or artefact that is missing or wrong; the operator can fix it."""
+
+
+__all__ = [
+    "ConfigError",
+    "ErrorCode",
+    "Errors",
+    "InputError",
+    "MatchingError",
+    "WarningCode",
+    "Warnings",
+]

