@@ -1,0 +1,24 @@
+"""Shared fixtures: the shared data folder (skips cleanly when absent) and offline switches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from matching.settings import configure_offline, get_settings
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Switch off hub look-ups and telemetry before any test imports a library."""
+    configure_offline()
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Iterator[Path]:
+    """The shared data folder; tests that use it are skipped when it is absent."""
+    path = get_settings().resolved_data_dir()
+    if path is None:
+        pytest.skip("../shared/data is absent (set MATCHING_DATA_DIR to run data-backed tests)")
+    yield path
