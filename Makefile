@@ -1,0 +1,58 @@
+# Thin targets over the project. `make help` lists them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)
+
+# Nothing calls home: the code sets these too (matching.settings.configure_offline).
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1
+export BENTOML_DO_NOT_TRACK=True MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true
+export OMP_WAIT_POLICY=PASSIVE PIP_DISABLE_PIP_VERSION_CHECK=1
+
+.DEFAULT_GOAL := help
+.PHONY: help setup demo test test-all lint format bench vocabulary train-parser clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+setup: $(STAMP) ## create .venv and install the project (CPU torch first, pinned versions)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -U pip
+	@# a plain `torch` would pull a multi-GB CUDA build; the CPU build comes first
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+demo: setup ## parse the sample resumes and requisition and print the profiles
+	$(BIN)/matching demo
+
+test: setup ## lint, type-check and run the tests (data-backed tests skip when ../shared/data is absent)
+	$(MAKE) --no-print-directory lint
+	$(BIN)/pytest -q
+
+lint: setup ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check src tests benchmarks training
+	$(BIN)/ruff format --check src tests benchmarks training
+	$(BIN)/mypy
+
+format: setup ## apply ruff's formatting and fixes
+	$(BIN)/ruff check --fix src tests benchmarks training
+	$(BIN)/ruff format src tests benchmarks training
+
+bench: setup ## run every benchmark and print its table (needs ../shared/data)
+	$(BIN)/python benchmarks/bench_parse_speed.py
+	$(BIN)/python benchmarks/bench_fields.py
+	$(BIN)/python benchmarks/bench_skills.py
+
+vocabulary: setup ## rebuild the shipped ESCO/O*NET vocabulary from ../shared/data
+	$(BIN)/python training/build_vocabulary.py
+
+train-parser: setup ## train the resume field extractor and the skill tagger into models/
+	OMP_NUM_THREADS=1 $(BIN)/python training/fields/train.py
+	OMP_NUM_THREADS=1 $(BIN)/python training/skills/train.py
+
+clean: ## remove the virtual environment and caches (keeps models/)
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

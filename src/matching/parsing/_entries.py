@@ -1,0 +1,258 @@
+"""Rules that read names, positions and education entries from resume lines.
+
+They work on plain text plus entity hints (character spans with a label) so that the same code
+serves the trained extractor (TITLE, COMPANY, INSTITUTION, DEGREE, GRAD_YEAR, NAME, LOCATION)
+and rules-only mode, where the hints come from a general English NER (ORG, PERSON, GPE).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from matching.parsing._dates import YEAR, DateRange, find_date_ranges
+from matching.parsing._sections import heading_label
+
+
+@dataclass(frozen=True)
+class Hint:
+    """An entity found by a model: label and character offsets."""
+
+    label: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Position:
+    """A position read from the text."""
+
+    title: str | None
+    company: str | None
+    dates: DateRange
+
+
+@dataclass(frozen=True)
+class Degree:
+    """An education entry read from the text."""
+
+    degree: str | None
+    level: str | None
+    institution: str | None
+    year: int | None
+
+
+_LEVELS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("doctorate", re.compile(r"\b(?:ph\.?\s?d|doctor(?:ate)?\s+of|d\.?phil|ed\.?d)\b", re.I)),
+    ("master", re.compile(
+        r"\b(?:master'?s?|m\.?\s?b\.?\s?a|m\.?\s?c\.?\s?a|m\.?\s?tech|m\.?\s?sc|m\.?\s?com|"
+        r"m\.?\s?phil|ll\.?\s?m|post\s?graduate|pgdm|pgdba)\b|\b(?:MS|MA|ME|M\.S\.|M\.A\.|M\.E\.)"
+        r"(?=[\s,(]|$)", re.I)),
+    ("bachelor", re.compile(
+        r"\b(?:bachelor'?s?|b\.?\s?tech|b\.?\s?sc|b\.?\s?com|b\.?\s?c\.?\s?a|b\.?\s?b\.?\s?a|"
+        r"ll\.?\s?b|mbbs|b\.?\s?e\.|b\.?\s?arch|undergraduate degree)(?![a-z])"
+        r"|\b(?:BS|BA|BE|B\.S\.|B\.A\.|B\.E|BSc|BEng)(?=[\s,(.]|$)", re.I)),
+    ("associate", re.compile(r"\bassociate'?s?\s+(?:of|in|degree)\b|\bA\.?A\.?S\.?\b")),
+    ("diploma", re.compile(
+        r"\b(?:diploma|high school|secondary school|ged|hsc|ssc|12th|10th|class xii|class x|"
+        r"intermediate|higher secondary|cbse|icse|matriculation)\b", re.I)),
+)
+# Case-sensitive short forms must not fire inside ordinary words ('BE responsible', 'MS Office').
+_FALSE_DEGREES = re.compile(r"\b(?:MS|Ms)\s+(?:Office|Excel|Word|Access|Project|SQL|Dynamics)", re.I)
+_INSTITUTION = re.compile(
+    r"\b(?:universit(?:y|ies|é|e|at|a)|college|institute|school|academy|polytechnic|iit|nit|"
+    r"vidyalaya|vidyapeeth|mahavidyalaya|conservatory|seminary)\b",
+    re.I,
+)
+_CLAUSE_SPLIT = re.compile(r"\s*(?:[,|;•·]|\s[-–—]\s|\(|\)|\t|\s{3,})\s*")
+_DEGREE_STOP = re.compile(
+    r"\s+(?:from|at)\s+|\s+-\s+|,|\(|\||\b(?:19|20)\d{2}\b|\bGPA\b|\bCGPA\b", re.I
+)
+_NAME_TOKEN = re.compile(r"^[A-Z][a-zA-Z'’.-]*$|^[A-Z]{2,}$")
+
+
+def degree_level(text: str) -> str | None:
+    """The level of a degree named in ``text`` ('B.Sc. in Physics' -> 'bachelor')."""
+    if _FALSE_DEGREES.search(text):
+        text = _FALSE_DEGREES.sub(" ", text)
+    for level, pattern in _LEVELS:
+        if pattern.search(text):
+            return level
+    return None
+
+
+def _lines(text: str, start: int, end: int) -> list[tuple[int, str]]:
+    lines = []
+    offset = start
+    for line in text[start:end].split("\n"):
+        lines.append((offset, line))
+        offset += len(line) + 1
+    return lines
+
+
+def _clean(value: str) -> str | None:
+    value = re.sub(r"\s+", " ", value).strip(" \t,;:|-–—•·*()")
+    return value or None
+
+
+def guess_name(header: str, *, is_title: Callable[[str], bool]) -> str | None:
+    """A person's name from the first lines: 2-4 capitalised words, no digits, not a title."""
+    for line in header.split("\n")[:6]:
+        words = line.strip().split()
+        if not 2 <= len(words) <= 4 or any(ch.isdigit() or ch in "@/:" for ch in line):
+            continue
+        if not all(_NAME_TOKEN.match(word) for word in words):
+            continue
+        candidate = " ".join(words)
+        if heading_label(candidate) or is_title(candidate):
+            continue
+        return candidate.title() if candidate.isupper() else candidate
+    return None
+
+
+def find_positions(
+    text: str,
+    start: int,
+    end: int,
+    hints: Sequence[Hint],
+    *,
+    is_title: Callable[[str], bool],
+) -> list[Position]:
+    """Positions in ``text[start:end]``: each date range with the title and company near it.
+
+    Titles and companies come from the hints on the date's line or the two lines before it
+    (and the line after, for 'Title / dates / Company' layouts); without hints, the parts of the
+    date's line and its neighbours are sorted into title and company by ``is_title``.
+    """
+    ranges = [r for r in find_date_ranges(text[start:end])]
+    positions = []
+    for index, found in enumerate(ranges):
+        date_start, date_end = start + found.start_char, start + found.end_char
+        window_start = text.rfind("\n", start, date_start)
+        for _ in range(2):
+            previous = text.rfind("\n", start, max(window_start, start))
+            if previous < 0 or (index and previous < start + ranges[index - 1].end_char):
+                break
+            window_start = previous
+        window_start = max(window_start, start if not index else start + ranges[index - 1].end_char)
+        next_line_end = text.find("\n", text.find("\n", date_end) + 1)
+        window_end = min(
+            next_line_end if next_line_end > 0 else end,
+            start + ranges[index + 1].start_char if index + 1 < len(ranges) else end,
+            end,
+        )
+        shifted = DateRange(found.start, found.end, date_start, date_end, found.start_text,
+                            found.end_text)
+        title = _nearest(hints, ("TITLE",), window_start, window_end, date_start)
+        company = _nearest(hints, ("COMPANY", "ORG"), window_start, window_end, date_start)
+        if title is None or company is None:
+            rule_title, rule_company = _split_line(text, window_start, window_end, date_start,
+                                                   date_end, is_title=is_title)
+            title = title or rule_title
+            company = company or rule_company
+        positions.append(Position(title, company, shifted))
+    return positions
+
+
+def _nearest(
+    hints: Sequence[Hint], labels: tuple[str, ...], lo: int, hi: int, anchor: int
+) -> str | None:
+    inside = [h for h in hints if h.label in labels and lo <= h.start and h.end <= hi]
+    if not inside:
+        return None
+    best = min(inside, key=lambda h: (abs(h.start - anchor), h.start))
+    return _clean(best.text)
+
+
+def _split_line(
+    text: str, lo: int, hi: int, date_start: int, date_end: int, *,
+    is_title: Callable[[str], bool],
+) -> tuple[str | None, str | None]:
+    """Title and company from the parts around a date: 'Company  July 2011 to 2012  Accountant'."""
+    line_start = text.rfind("\n", 0, date_start) + 1
+    line_end = text.find("\n", date_end)
+    line_end = line_end if line_end >= 0 else len(text)
+    parts = [
+        _clean(p) for chunk in (text[line_start:date_start], text[date_end:line_end])
+        for p in _CLAUSE_SPLIT.split(chunk)
+    ]
+    candidates = [p for p in parts if p and len(p) <= 80 and not YEAR.fullmatch(p)]
+    if len(candidates) < 2:
+        for _offset, line in _lines(text, lo, hi):
+            cleaned = _clean(line)
+            if cleaned and cleaned not in candidates and len(cleaned) <= 80 and not (
+                find_date_ranges(cleaned)
+            ):
+                candidates.append(cleaned)
+    title = next((c for c in candidates if is_title(c)), None)
+    company = next((c for c in candidates if c != title and not is_title(c)
+                    and not heading_label(c) and "city" not in c.lower()), None)
+    return title, company
+
+
+def find_degrees(
+    text: str, start: int, end: int, hints: Sequence[Hint], *, max_year: int
+) -> list[Degree]:
+    """Education entries in ``text[start:end]``: one per line that names a degree."""
+    entries: list[Degree] = []
+    lines = _lines(text, start, end)
+    institutions = [h for h in hints if h.label == "INSTITUTION" and start <= h.start < end]
+    degree_hints = [h for h in hints if h.label == "DEGREE" and start <= h.start < end]
+    years = [h for h in hints if h.label == "GRAD_YEAR" and start <= h.start < end]
+    for index, (offset, line) in enumerate(lines):
+        hint = next((h for h in degree_hints if offset <= h.start < offset + len(line) + 1), None)
+        level = degree_level(hint.text if hint else line)
+        if hint is None and level is None:
+            continue
+        degree = _clean(hint.text) if hint else _degree_phrase(line)
+        near = lines[max(0, index - 1): index + 3]
+        lo, hi = near[0][0], near[-1][0] + len(near[-1][1])
+        institution = next(
+            (_clean(h.text) for h in institutions if lo <= h.start < hi), None
+        ) or _institution_in(
+            [line] + [candidate for _, candidate in near if candidate != line]
+        )
+        year_hint = next((h for h in years if lo <= h.start < hi), None)
+        year_text = year_hint.text if year_hint else " ".join(c for _, c in near[:3])
+        found_years = [int(y) for y in YEAR.findall(year_text) if int(y) <= max_year]
+        entries.append(
+            Degree(degree, level or degree_level(degree or ""), institution,
+                   max(found_years) if found_years else None)
+        )
+    return _merge_duplicates(entries)
+
+
+def _degree_phrase(line: str) -> str | None:
+    match = None
+    for _level, pattern in _LEVELS:
+        match = pattern.search(line)
+        if match:
+            break
+    if match is None:
+        return _clean(line)
+    phrase = line[match.start():]
+    stop = _DEGREE_STOP.search(phrase, match.end() - match.start())
+    return _clean(phrase[: stop.start()] if stop else phrase)
+
+
+def _institution_in(lines: Sequence[str]) -> str | None:
+    for line in lines:
+        for part in _CLAUSE_SPLIT.split(line):
+            if _INSTITUTION.search(part) and len(part) <= 100:
+                part = re.sub(r"^(?:from|at)\s+", "", part.strip(), flags=re.I)
+                part = re.sub(r"\b(?:19|20)\d{2}\b.*$", "", part)
+                return _clean(part)
+    return None
+
+
+def _merge_duplicates(entries: list[Degree]) -> list[Degree]:
+    merged: list[Degree] = []
+    for entry in entries:
+        if merged and entry.degree == merged[-1].degree and entry.institution in (
+            None, merged[-1].institution
+        ):
+            continue
+        merged.append(entry)
+    return merged

@@ -1,0 +1,235 @@
+"""Resume → ``Profile``: the spaCy pipeline's spans and entities, read by section-aware rules."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Iterator
+from datetime import date
+from typing import Any
+
+from spacy.tokens import Doc
+
+from matching.errors import MatchingError, Warnings
+from matching.parsing._dates import total_years
+from matching.parsing._documents import ExtractedText, extract_text
+from matching.parsing._entries import Hint, find_degrees, find_positions, guess_name
+from matching.parsing._pipeline import resume_pipeline
+from matching.schemas import (
+    DocumentInfo,
+    Education,
+    Experience,
+    Issue,
+    Profile,
+    Section,
+    Skill,
+    SourceSpan,
+)
+from matching.settings import Settings, get_settings
+from matching.taxonomy import load_occupations, load_skill_vocabulary
+
+# General-English NER labels standing in for the trained ones in rules-only mode.
+_RULES_LABELS = {"PERSON": "NAME", "ORG": "ORG", "GPE": "LOCATION"}
+_EXPERIENCE_LABELS = ("experience",)
+_EDUCATION_LABELS = ("education",)
+
+
+def _unique(values: Iterable[str | None]) -> list[str]:
+    seen: dict[str, str] = {}
+    for value in values:
+        if value and value.casefold() not in seen:
+            seen[value.casefold()] = value
+    return list(seen.values())
+
+
+def _sections(doc: Doc) -> list[Section]:
+    return [
+        Section(label=span.label_, heading=span.id_, start=span.start_char, end=span.end_char)
+        for span in doc.spans["sections"]
+    ]
+
+
+def _section_at(sections: list[Section], offset: int) -> str | None:
+    return next((s.label for s in sections if s.start <= offset < s.end), None)
+
+
+def _skills(doc: Doc, sections: list[Section]) -> list[Skill]:
+    vocabulary = load_skill_vocabulary()
+    skills: dict[str, Skill] = {}
+    for span in doc.spans["skills"]:
+        concept = vocabulary.get(span.kb_id_)
+        if concept is None or concept.id in skills:
+            continue
+        skills[concept.id] = Skill(
+            label=concept.label,
+            concept_id=concept.id,
+            taxonomy=concept.taxonomy,
+            source=SourceSpan(start=span.start_char, end=span.end_char, text=span.text,
+                              section=_section_at(sections, span.start_char)),
+        )
+    return list(skills.values())
+
+
+def _hints(doc: Doc, trained: bool) -> list[Hint]:
+    hints = []
+    for ent in doc.ents:
+        label = ent.label_ if trained else _RULES_LABELS.get(ent.label_)
+        if label:
+            hints.append(Hint(label, ent.start_char, ent.end_char, ent.text))
+    return hints
+
+
+def _ranges(sections: list[Section], labels: tuple[str, ...], size: int) -> list[tuple[int, int]]:
+    found = [(s.start, s.end) for s in sections if s.label in labels]
+    return found or [(0, size)]
+
+
+def profile_from_doc(
+    doc: Doc,
+    *,
+    trained: bool,
+    today: date | None = None,
+    extracted: ExtractedText | None = None,
+) -> Profile:
+    """Read a ``Profile`` from a document processed by the resume pipeline."""
+    today = today or date.today()
+    text = doc.text
+    occupations = load_occupations()
+    sections = _sections(doc)
+    hints = _hints(doc, trained)
+    header_end = next((s.end for s in sections if s.label == "header"), min(len(text), 400))
+
+    contacts = [(span.label_, span.kb_id_) for span in doc.spans["contacts"]]
+    names = [h.text for h in hints if h.label == "NAME" and h.start < max(header_end, 300)]
+    name = (names[0].strip() if names else None) or guess_name(
+        text[:header_end], is_title=occupations.is_title
+    )
+    locations = [h.text for h in hints if h.label == "LOCATION" and h.start < max(header_end, 600)]
+
+    positions = [
+        position
+        for lo, hi in _ranges(sections, _EXPERIENCE_LABELS, len(text))
+        for position in find_positions(text, lo, hi, hints, is_title=occupations.is_title)
+    ]
+    experience = [
+        Experience(
+            title=p.title, company=p.company, start=p.dates.start.iso(),
+            end=p.dates.end.iso() if p.dates.end else "present",
+        )
+        for p in positions
+    ]
+    years = total_years([(p.dates.start, p.dates.end) for p in positions], today=today)
+    degrees = [
+        degree
+        for lo, hi in _ranges(sections, _EDUCATION_LABELS, len(text))
+        for degree in find_degrees(text, lo, hi, hints, max_year=today.year + 6)
+    ]
+    titles = _unique([p.title for p in positions] + [h.text.strip() for h in hints
+                                                      if h.label == "TITLE"])
+    companies = _unique([p.company for p in positions] + [h.text.strip() for h in hints
+                                                           if h.label == "COMPANY"])
+
+    warnings = list(extracted.warnings) if extracted else []
+    if not trained:
+        warnings.append(Issue.of(Warnings.W104, path=get_settings().field_model_path()))
+    for what in ("experience", "education"):
+        if not any(s.label == what for s in sections):
+            warnings.append(Issue.of(Warnings.W107, what=what))
+
+    return Profile(
+        name=name,
+        emails=_unique(value for kind, value in contacts if kind == "EMAIL"),
+        phones=_unique(value for kind, value in contacts if kind == "PHONE"),
+        links=_unique(value for kind, value in contacts if kind == "URL"),
+        location=locations[0].strip() if locations else None,
+        skills=_skills(doc, sections),
+        titles=titles,
+        companies=companies,
+        education=[
+            Education(degree=d.degree, level=d.level, institution=d.institution,  # type: ignore[arg-type]
+                      year=d.year)
+            for d in degrees
+        ],
+        experience=experience,
+        total_experience_years=years,
+        sections=sections,
+        warnings=warnings,
+        document=_document_info(extracted, text),
+        extractor="trained" if trained else "rules",
+    )
+
+
+def _document_info(extracted: ExtractedText | None, text: str) -> DocumentInfo:
+    if extracted is None:
+        return DocumentInfo(media_type="text/plain", characters=len(text),
+                            sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())
+    return DocumentInfo(path=extracted.path, media_type=extracted.media_type,
+                        sha256=extracted.sha256, pages=extracted.pages, characters=len(text))
+
+
+def parse_resume_text(
+    text: str, *, today: date | None = None, settings: Settings | None = None
+) -> Profile:
+    """Parse a resume given as plain text."""
+    settings = settings or get_settings()
+    nlp, extractor = resume_pipeline(settings.field_model_path(), settings.spacy_base_model)
+    return profile_from_doc(nlp(text), trained=extractor == "trained", today=today)
+
+
+def parse_resume(
+    source: str | os.PathLike[str] | bytes,
+    *,
+    filename: str | None = None,
+    today: date | None = None,
+    settings: Settings | None = None,
+) -> Profile:
+    """Parse a resume file (PDF, DOCX, TXT or HTML) or its bytes.
+
+    Raises
+    ------
+    matching.errors.InputError
+        When the document cannot be read (the error's code and remedy say why).
+    """
+    settings = settings or get_settings()
+    extracted = extract_text(source, filename=filename, settings=settings)
+    nlp, extractor = resume_pipeline(settings.field_model_path(), settings.spacy_base_model)
+    return profile_from_doc(
+        nlp(extracted.text), trained=extractor == "trained", today=today, extracted=extracted
+    )
+
+
+def parse_resumes(
+    sources: Iterable[str | os.PathLike[str]],
+    *,
+    today: date | None = None,
+    settings: Settings | None = None,
+    batch_size: int = 16,
+) -> Iterator[tuple[str, Profile | MatchingError]]:
+    """Parse many resume files; a bad file yields its error and the batch goes on.
+
+    Yields ``(path, profile_or_error)`` in input order.
+    """
+    settings = settings or get_settings()
+    nlp, extractor = resume_pipeline(settings.field_model_path(), settings.spacy_base_model)
+    pending: list[tuple[str, Any]] = []
+
+    def flush() -> Iterator[tuple[str, Profile | MatchingError]]:
+        readable = [(p, e) for p, e in pending if isinstance(e, ExtractedText)]
+        docs = iter(nlp.pipe([e.text for _, e in readable], batch_size=batch_size))
+        for path, item in pending:
+            if isinstance(item, MatchingError):
+                yield path, item
+            else:
+                yield path, profile_from_doc(next(docs), trained=extractor == "trained",
+                                             today=today, extracted=item)
+        pending.clear()
+
+    for source in sources:
+        path = os.fspath(source)
+        try:
+            pending.append((path, extract_text(path, settings=settings)))
+        except MatchingError as error:
+            pending.append((path, error))
+        if len(pending) >= batch_size:
+            yield from flush()
+    yield from flush()

@@ -1,0 +1,82 @@
+"""Names, positions and education entries read by rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from matching.parsing._entries import Hint, degree_level, find_degrees, find_positions, guess_name
+
+TITLES = {"accountant", "senior data engineer", "data engineer", "registered nurse"}
+
+
+def is_title(text: str) -> bool:
+    return text.lower() in TITLES
+
+
+@pytest.mark.parametrize(
+    ("header", "name"),
+    [
+        ("Ada Moreau\nSenior Data Engineer\nLyon", "Ada Moreau"),
+        ("JOHN SMITH\nAccountant", "John Smith"),
+        ("ACCOUNTANT\nSummary", None),
+        ("Senior Data Engineer\nada@example.org", None),
+    ],
+)
+def test_guess_name(header: str, name: str | None) -> None:
+    """The name is the first short capitalised line that is not a heading or a job title."""
+    assert guess_name(header, is_title=is_title) == name
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("Bachelor of Science in Nursing", "bachelor"),
+        ("B.Tech in Electrical Engineering", "bachelor"),
+        ("MBA, Finance", "master"),
+        ("MS in Computer Science", "master"),
+        ("Ph.D. in Physics", "doctorate"),
+        ("High School Diploma", "diploma"),
+        ("Proficient in MS Office", None),
+    ],
+)
+def test_degree_level(text: str, level: str | None) -> None:
+    """Degree names map to levels; 'MS Office' is not a master's degree."""
+    assert degree_level(text) == level
+
+
+def test_position_from_one_line_layout() -> None:
+    """'Company  dates  Title' on one line gives the title and the company."""
+    text = "Experience\nNorthwind Traders July 2011 to November 2012 Accountant\nDid books.\n"
+    (position,) = find_positions(text, 0, len(text), [], is_title=is_title)
+    assert (position.title, position.company) == ("Accountant", "Northwind Traders")
+    assert position.dates.start.iso() == "2011-07"
+
+
+def test_position_prefers_model_hints() -> None:
+    """Entities from the field extractor win over line rules."""
+    text = "Experience\nStaff Consultant\nOracle - Bangalore\nJanuary 2018 to Present\n"
+    hints = [
+        Hint("TITLE", 11, 27, "Staff Consultant"),
+        Hint("COMPANY", 28, 34, "Oracle"),
+    ]
+    (position,) = find_positions(text, 0, len(text), hints, is_title=is_title)
+    assert (position.title, position.company, position.dates.end) == (
+        "Staff Consultant", "Oracle", None,
+    )
+
+
+def test_education_entry_from_one_line() -> None:
+    """A degree line gives the degree, its level, the institution and the year."""
+    text = "Education\nMaster of Science in Computer Science, Université Lyon 1, 2015\n"
+    (entry,) = find_degrees(text, 0, len(text), [], max_year=2030)
+    assert entry.degree == "Master of Science in Computer Science"
+    assert entry.level == "master"
+    assert entry.institution == "Université Lyon 1"
+    assert entry.year == 2015
+
+
+def test_education_year_beyond_limit_is_ignored() -> None:
+    """A year after ``max_year`` (a typo or a phone fragment) is not a graduation year."""
+    text = "Education\nBSc Physics, Example University, 2091\n"
+    (entry,) = find_degrees(text, 0, len(text), [], max_year=2030)
+    assert entry.year is None
