@@ -99,7 +99,10 @@ class ContactFinder:
         spans = []
         for contact in find_contacts(doc.text):
             span = doc.char_span(
-                contact.start, contact.end, label=contact.kind, kb_id=contact.value,
+                contact.start,
+                contact.end,
+                label=contact.kind,
+                kb_id=contact.value,
                 alignment_mode="expand",
             )
             if span is not None:

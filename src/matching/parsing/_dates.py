@@ -11,17 +11,26 @@ from dataclasses import dataclass
 from datetime import date
 
 _MONTHS = {
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8,
-    "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "sept": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
 }
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
     r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
 _YEAR = r"(?:19[5-9]\d|20[0-4]\d)"
-_DATE = (
-    rf"(?:{_MONTH}\.?,?\s*'?{_YEAR}|(?:0?[1-9]|1[0-2])\s*[/.-]\s*{_YEAR}|{_YEAR}\s*[/.-]\s*(?:0?[1-9]|1[0-2])(?!\d)|{_YEAR})"
-)
+_DATE = rf"(?:{_MONTH}\.?,?\s*'?{_YEAR}|(?:0?[1-9]|1[0-2])\s*[/.-]\s*{_YEAR}|{_YEAR}\s*[/.-]\s*(?:0?[1-9]|1[0-2])(?!\d)|{_YEAR})"
 _PRESENT = r"(?:present|current(?:ly)?|now|today|till\s+date|to\s+date|ongoing|date)"
 _SEPARATOR = r"\s*(?:-|–|—|~|to|till|until|through|thru)\s*"
 DATE_RANGE = re.compile(
@@ -89,16 +98,24 @@ def find_date_ranges(text: str) -> list[DateRange]:
         else:
             start = parse_date(match.group("start"))
             end_text = match.group("end")
-            end = None if re.fullmatch(_PRESENT, end_text.strip(), re.IGNORECASE) else parse_date(
-                end_text, is_end=True
+            end = (
+                None
+                if re.fullmatch(_PRESENT, end_text.strip(), re.IGNORECASE)
+                else parse_date(end_text, is_end=True)
             )
             if end is None and not re.fullmatch(_PRESENT, end_text.strip(), re.IGNORECASE):
                 continue
         if start is None or (end is not None and end.index() < start.index()):
             continue
         ranges.append(
-            DateRange(start, end, match.start(), match.end(), match.group("start") or
-                      match.group("since"), end_text)
+            DateRange(
+                start,
+                end,
+                match.start(),
+                match.end(),
+                match.group("start") or match.group("since"),
+                end_text,
+            )
         )
     return ranges
 
@@ -107,8 +124,9 @@ def total_years(ranges: list[tuple[Month, Month | None]], *, today: date) -> flo
     """Years covered by the union of ``ranges`` (overlapping jobs count once), to 0.1."""
     now = Month(today.year, today.month)
     intervals = sorted(
-        (start.index(), (end or now).index() + 1) for start, end in ranges if start.index() <= (
-            end or now).index()
+        (start.index(), (end or now).index() + 1)
+        for start, end in ranges
+        if start.index() <= (end or now).index()
     )
     if not intervals:
         return None

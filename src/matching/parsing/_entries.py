@@ -46,21 +46,38 @@ class Degree:
 
 _LEVELS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("doctorate", re.compile(r"\b(?:ph\.?\s?d|doctor(?:ate)?\s+of|d\.?phil|ed\.?d)\b", re.I)),
-    ("master", re.compile(
-        r"\b(?:master'?s?|m\.?\s?b\.?\s?a|m\.?\s?c\.?\s?a|m\.?\s?tech|m\.?\s?sc|m\.?\s?com|"
-        r"m\.?\s?phil|ll\.?\s?m|post\s?graduate|pgdm|pgdba)\b|\b(?:MS|MA|ME|M\.S\.|M\.A\.|M\.E\.)"
-        r"(?=[\s,(]|$)", re.I)),
-    ("bachelor", re.compile(
-        r"\b(?:bachelor'?s?|b\.?\s?tech|b\.?\s?sc|b\.?\s?com|b\.?\s?c\.?\s?a|b\.?\s?b\.?\s?a|"
-        r"ll\.?\s?b|mbbs|b\.?\s?e\.|b\.?\s?arch|undergraduate degree)(?![a-z])"
-        r"|\b(?:BS|BA|BE|B\.S\.|B\.A\.|B\.E|BSc|BEng)(?=[\s,(.]|$)", re.I)),
+    (
+        "master",
+        re.compile(
+            r"\b(?:master'?s?|m\.?\s?b\.?\s?a|m\.?\s?c\.?\s?a|m\.?\s?tech|m\.?\s?sc|m\.?\s?com|"
+            r"m\.?\s?phil|ll\.?\s?m|post\s?graduate|pgdm|pgdba)\b|\b(?:MS|MA|ME|M\.S\.|M\.A\.|M\.E\.)"
+            r"(?=[\s,(]|$)",
+            re.I,
+        ),
+    ),
+    (
+        "bachelor",
+        re.compile(
+            r"\b(?:bachelor'?s?|b\.?\s?tech|b\.?\s?sc|b\.?\s?com|b\.?\s?c\.?\s?a|b\.?\s?b\.?\s?a|"
+            r"ll\.?\s?b|mbbs|b\.?\s?e\.|b\.?\s?arch|undergraduate degree)(?![a-z])"
+            r"|\b(?:BS|BA|BE|B\.S\.|B\.A\.|B\.E|BSc|BEng)(?=[\s,(.]|$)",
+            re.I,
+        ),
+    ),
     ("associate", re.compile(r"\bassociate'?s?\s+(?:of|in|degree)\b|\bA\.?A\.?S\.?\b")),
-    ("diploma", re.compile(
-        r"\b(?:diploma|high school|secondary school|ged|hsc|ssc|12th|10th|class xii|class x|"
-        r"intermediate|higher secondary|cbse|icse|matriculation)\b", re.I)),
+    (
+        "diploma",
+        re.compile(
+            r"\b(?:diploma|high school|secondary school|ged|hsc|ssc|12th|10th|class xii|class x|"
+            r"intermediate|higher secondary|cbse|icse|matriculation)\b",
+            re.I,
+        ),
+    ),
 )
 # Case-sensitive short forms must not fire inside ordinary words ('BE responsible', 'MS Office').
-_FALSE_DEGREES = re.compile(r"\b(?:MS|Ms)\s+(?:Office|Excel|Word|Access|Project|SQL|Dynamics)", re.I)
+_FALSE_DEGREES = re.compile(
+    r"\b(?:MS|Ms)\s+(?:Office|Excel|Word|Access|Project|SQL|Dynamics)", re.I
+)
 _INSTITUTION = re.compile(
     r"\b(?:universit(?:y|ies|é|e|at|a)|college|institute|school|academy|polytechnic|iit|nit|"
     r"vidyalaya|vidyapeeth|mahavidyalaya|conservatory|seminary)\b",
@@ -143,13 +160,15 @@ def find_positions(
             start + ranges[index + 1].start_char if index + 1 < len(ranges) else end,
             end,
         )
-        shifted = DateRange(found.start, found.end, date_start, date_end, found.start_text,
-                            found.end_text)
+        shifted = DateRange(
+            found.start, found.end, date_start, date_end, found.start_text, found.end_text
+        )
         title = _nearest(hints, ("TITLE",), window_start, window_end, date_start)
         company = _nearest(hints, ("COMPANY", "ORG"), window_start, window_end, date_start)
         if title is None or company is None:
-            rule_title, rule_company = _split_line(text, window_start, window_end, date_start,
-                                                   date_end, is_title=is_title)
+            rule_title, rule_company = _split_line(
+                text, window_start, window_end, date_start, date_end, is_title=is_title
+            )
             title = title or rule_title
             company = company or rule_company
         positions.append(Position(title, company, shifted))
@@ -167,7 +186,12 @@ def _nearest(
 
 
 def _split_line(
-    text: str, lo: int, hi: int, date_start: int, date_end: int, *,
+    text: str,
+    lo: int,
+    hi: int,
+    date_start: int,
+    date_end: int,
+    *,
     is_title: Callable[[str], bool],
 ) -> tuple[str | None, str | None]:
     """Title and company from the parts around a date: 'Company  July 2011 to 2012  Accountant'."""
@@ -175,20 +199,30 @@ def _split_line(
     line_end = text.find("\n", date_end)
     line_end = line_end if line_end >= 0 else len(text)
     parts = [
-        _clean(p) for chunk in (text[line_start:date_start], text[date_end:line_end])
+        _clean(p)
+        for chunk in (text[line_start:date_start], text[date_end:line_end])
         for p in _CLAUSE_SPLIT.split(chunk)
     ]
     candidates = [p for p in parts if p and len(p) <= 80 and not YEAR.fullmatch(p)]
     if len(candidates) < 2:
         for _offset, line in _lines(text, lo, hi):
             cleaned = _clean(line)
-            if cleaned and cleaned not in candidates and len(cleaned) <= 80 and not (
-                find_date_ranges(cleaned)
+            if (
+                cleaned
+                and cleaned not in candidates
+                and len(cleaned) <= 80
+                and not (find_date_ranges(cleaned))
             ):
                 candidates.append(cleaned)
     title = next((c for c in candidates if is_title(c)), None)
-    company = next((c for c in candidates if c != title and not is_title(c)
-                    and not heading_label(c) and "city" not in c.lower()), None)
+    company = next(
+        (
+            c
+            for c in candidates
+            if c != title and not is_title(c) and not heading_label(c) and "city" not in c.lower()
+        ),
+        None,
+    )
     return title, company
 
 
@@ -207,19 +241,21 @@ def find_degrees(
         if hint is None and level is None:
             continue
         degree = _clean(hint.text) if hint else _degree_phrase(line)
-        near = lines[max(0, index - 1): index + 3]
+        near = lines[max(0, index - 1) : index + 3]
         lo, hi = near[0][0], near[-1][0] + len(near[-1][1])
         institution = next(
             (_clean(h.text) for h in institutions if lo <= h.start < hi), None
-        ) or _institution_in(
-            [line] + [candidate for _, candidate in near if candidate != line]
-        )
+        ) or _institution_in([line] + [candidate for _, candidate in near if candidate != line])
         year_hint = next((h for h in years if lo <= h.start < hi), None)
         year_text = year_hint.text if year_hint else " ".join(c for _, c in near[:3])
         found_years = [int(y) for y in YEAR.findall(year_text) if int(y) <= max_year]
         entries.append(
-            Degree(degree, level or degree_level(degree or ""), institution,
-                   max(found_years) if found_years else None)
+            Degree(
+                degree,
+                level or degree_level(degree or ""),
+                institution,
+                max(found_years) if found_years else None,
+            )
         )
     return _merge_duplicates(entries)
 
@@ -232,7 +268,7 @@ def _degree_phrase(line: str) -> str | None:
             break
     if match is None:
         return _clean(line)
-    phrase = line[match.start():]
+    phrase = line[match.start() :]
     stop = _DEGREE_STOP.search(phrase, match.end() - match.start())
     return _clean(phrase[: stop.start()] if stop else phrase)
 
@@ -250,8 +286,10 @@ def _institution_in(lines: Sequence[str]) -> str | None:
 def _merge_duplicates(entries: list[Degree]) -> list[Degree]:
     merged: list[Degree] = []
     for entry in entries:
-        if merged and entry.degree == merged[-1].degree and entry.institution in (
-            None, merged[-1].institution
+        if (
+            merged
+            and entry.degree == merged[-1].degree
+            and entry.institution in (None, merged[-1].institution)
         ):
             continue
         merged.append(entry)

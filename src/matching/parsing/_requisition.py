@@ -29,8 +29,10 @@ _YEARS = re.compile(
 _REMOTE = re.compile(r"\b(?:fully\s+)?remote(?:[- ]first|ly)?\b|\bwork from home\b|\bwfh\b", re.I)
 _HYBRID = re.compile(r"\bhybrid\b", re.I)
 _ONSITE = re.compile(r"\bon[- ]?site\b|\bin[- ]office\b|\bin the office\b", re.I)
-_DEGREE_CONTEXT = re.compile(r"\bdegree\b|\bgraduate\b|\b[BM]\.?[AS]\b|\bph\.?d\b|\bdiploma\b", re.I)
-_LOCATION = re.compile(r"^\s*(?:location|based in|office)\s*:\s*(.+)$", re.I | re.M)
+_DEGREE_CONTEXT = re.compile(
+    r"\bdegree\b|\bgraduate\b|\b[BM]\.?[AS]\b|\bph\.?d\b|\bdiploma\b", re.I
+)
+_LOCATION = re.compile(r"^\s*(?:location|based in|office)\s*:\s*([^(\n]+)", re.I | re.M)
 _LEVEL_ORDER = ("diploma", "associate", "bachelor", "master", "doctorate")
 # Skills named there describe the employer or the package, not the job.
 _NOT_REQUIREMENTS = ("benefits", "company")
@@ -39,7 +41,7 @@ _NOT_REQUIREMENTS = ("benefits", "company")
 def _sentence_at(text: str, offset: int) -> str:
     start = max(text.rfind(".", 0, offset), text.rfind("\n", 0, offset)) + 1
     ends = [i for i in (text.find(".", offset), text.find("\n", offset)) if i >= 0]
-    return text[start: min(ends) if ends else len(text)]
+    return text[start : min(ends) if ends else len(text)]
 
 
 def _skills(doc: Doc, sections: list[Section]) -> tuple[list[Skill], list[Skill]]:
@@ -52,13 +54,16 @@ def _skills(doc: Doc, sections: list[Section]) -> tuple[list[Skill], list[Skill]
             continue
         section = _section_at(sections, span.start_char)
         skill = Skill(
-            label=concept.label, concept_id=concept.id, taxonomy=concept.taxonomy,
-            source=SourceSpan(start=span.start_char, end=span.end_char, text=span.text,
-                              section=section),
+            label=concept.label,
+            concept_id=concept.id,
+            taxonomy=concept.taxonomy,
+            source=SourceSpan(
+                start=span.start_char, end=span.end_char, text=span.text, section=section
+            ),
         )
         is_preferred = section == "preferred" or (
-            section not in ("requirements",) and bool(
-                _PREFERRED_CUE.search(_sentence_at(doc.text, span.start_char)))
+            section not in ("requirements",)
+            and bool(_PREFERRED_CUE.search(_sentence_at(doc.text, span.start_char)))
         )
         if is_preferred:
             preferred.setdefault(concept.id, skill)
@@ -70,7 +75,7 @@ def _skills(doc: Doc, sections: list[Section]) -> tuple[list[Skill], list[Skill]
 
 
 def _requirement_text(text: str, sections: list[Section]) -> str:
-    parts = [text[s.start:s.end] for s in sections if s.label in ("requirements", "header")]
+    parts = [text[s.start : s.end] for s in sections if s.label in ("requirements", "header")]
     return "\n".join(parts) if parts else text
 
 
@@ -128,7 +133,7 @@ def requisition_from_doc(
         education_level=cast(
             Literal["doctorate", "master", "bachelor", "associate", "diploma"] | None, level
         ),
-        location=location or (found_location.group(1).strip() if found_location else None),
+        location=location or (found_location.group(1).strip(" ,;") if found_location else None),
         remote=remote_policy(text),
         sections=sections,
         warnings=list(extracted.warnings) if extracted else [],
@@ -155,4 +160,3 @@ def parse_requisition(
     return requisition_from_doc(
         requisition_pipeline()(extracted.text), title=title, extracted=extracted
     )
-

@@ -64,8 +64,12 @@ def _skills(doc: Doc, sections: list[Section]) -> list[Skill]:
             label=concept.label,
             concept_id=concept.id,
             taxonomy=concept.taxonomy,
-            source=SourceSpan(start=span.start_char, end=span.end_char, text=span.text,
-                              section=_section_at(sections, span.start_char)),
+            source=SourceSpan(
+                start=span.start_char,
+                end=span.end_char,
+                text=span.text,
+                section=_section_at(sections, span.start_char),
+            ),
         )
     return list(skills.values())
 
@@ -113,7 +117,9 @@ def profile_from_doc(
     ]
     experience = [
         Experience(
-            title=p.title, company=p.company, start=p.dates.start.iso(),
+            title=p.title,
+            company=p.company,
+            start=p.dates.start.iso(),
             end=p.dates.end.iso() if p.dates.end else "present",
         )
         for p in positions
@@ -124,10 +130,12 @@ def profile_from_doc(
         for lo, hi in _ranges(sections, _EDUCATION_LABELS, len(text))
         for degree in find_degrees(text, lo, hi, hints, max_year=today.year + 6)
     ]
-    titles = _unique([p.title for p in positions] + [h.text.strip() for h in hints
-                                                      if h.label == "TITLE"])
-    companies = _unique([p.company for p in positions] + [h.text.strip() for h in hints
-                                                           if h.label == "COMPANY"])
+    titles = _unique(
+        [p.title for p in positions] + [h.text.strip() for h in hints if h.label == "TITLE"]
+    )
+    companies = _unique(
+        [p.company for p in positions] + [h.text.strip() for h in hints if h.label == "COMPANY"]
+    )
 
     warnings = list(extracted.warnings) if extracted else []
     if not trained:
@@ -146,8 +154,12 @@ def profile_from_doc(
         titles=titles,
         companies=companies,
         education=[
-            Education(degree=d.degree, level=d.level, institution=d.institution,  # type: ignore[arg-type]
-                      year=d.year)
+            Education(
+                degree=d.degree,
+                level=d.level,
+                institution=d.institution,  # type: ignore[arg-type]
+                year=d.year,
+            )
             for d in degrees
         ],
         experience=experience,
@@ -161,10 +173,18 @@ def profile_from_doc(
 
 def _document_info(extracted: ExtractedText | None, text: str) -> DocumentInfo:
     if extracted is None:
-        return DocumentInfo(media_type="text/plain", characters=len(text),
-                            sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())
-    return DocumentInfo(path=extracted.path, media_type=extracted.media_type,
-                        sha256=extracted.sha256, pages=extracted.pages, characters=len(text))
+        return DocumentInfo(
+            media_type="text/plain",
+            characters=len(text),
+            sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        )
+    return DocumentInfo(
+        path=extracted.path,
+        media_type=extracted.media_type,
+        sha256=extracted.sha256,
+        pages=extracted.pages,
+        characters=len(text),
+    )
 
 
 def parse_resume_text(
@@ -220,8 +240,12 @@ def parse_resumes(
             if isinstance(item, MatchingError):
                 yield path, item
             else:
-                yield path, profile_from_doc(next(docs), trained=extractor == "trained",
-                                             today=today, extracted=item)
+                yield (
+                    path,
+                    profile_from_doc(
+                        next(docs), trained=extractor == "trained", today=today, extracted=item
+                    ),
+                )
         pending.clear()
 
     for source in sources:

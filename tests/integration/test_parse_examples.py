@@ -1,0 +1,104 @@
+"""The whole parse (real spaCy pipeline, real vocabulary) on the bundled example documents."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from matching.parsing import parse_requisition, parse_resume
+from matching.schemas import Profile
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "src" / "matching" / "examples"
+TODAY = date(2026, 11, 22)
+
+
+@pytest.fixture(scope="module")
+def ada() -> Profile:
+    return parse_resume(EXAMPLES / "resumes" / "ada_moreau.txt", today=TODAY)
+
+
+@pytest.fixture(scope="module")
+def li() -> Profile:
+    return parse_resume(EXAMPLES / "resumes" / "li_wei.html", today=TODAY)
+
+
+def _concepts(profile: Profile) -> set[str]:
+    return {skill.label.lower() for skill in profile.skills}
+
+
+def test_contacts_and_name(ada: Profile) -> None:
+    """Name, e-mail, phone and profile link are read from the header."""
+    assert ada.name == "Ada Moreau"
+    assert ada.emails == ["ada.moreau@example.org"]
+    assert ada.phones == ["+33612345678"]
+    assert ada.links == ["linkedin.com/in/ada-moreau-example"]
+
+
+def test_positions_and_years(ada: Profile) -> None:
+    """Three dated positions give titles, employers and the years they cover."""
+    assert [(e.start, e.end) for e in ada.experience] == [
+        ("2021-03", "present"), ("2017-06", "2021-02"), ("2015-09", "2017-05"),
+    ]
+    assert "Senior Data Engineer" in ada.titles
+    assert any("Northwind" in company for company in ada.companies)
+    assert ada.total_experience_years == pytest.approx(11.2, abs=0.1)
+
+
+def test_education(ada: Profile) -> None:
+    """Both degrees are read with level, institution and year."""
+    assert [(e.level, e.year) for e in ada.education] == [("master", 2015), ("bachelor", 2013)]
+    assert ada.education[0].institution == "Université Claude Bernard Lyon 1"
+
+
+def test_skills_are_normalised_with_sources(ada: Profile) -> None:
+    """Skills carry a concept id and the span they were read from."""
+    assert {"python", "sql"} <= _concepts(ada)
+    for skill in ada.skills:
+        assert skill.concept_id
+        text = (EXAMPLES / "resumes" / "ada_moreau.txt").read_text(encoding="utf-8")
+        assert text[skill.source.start : skill.source.end] == skill.source.text
+
+
+def test_hidden_html_keywords_do_not_count(li: Profile) -> None:
+    """Keywords in a hidden element are reported (W101) and never become skills."""
+    assert any(w.code == "W101" for w in li.warnings)
+    assert "python" not in _concepts(li)
+    assert "kubernetes" not in _concepts(li)
+    assert li.name == "Li Wei"
+
+
+def test_requisition_requirements() -> None:
+    """Required and preferred skills, minimum years, degree and remote policy are read."""
+    job = parse_requisition(EXAMPLES / "jobs" / "data_engineer.txt")
+    required = {s.label.lower() for s in job.required_skills}
+    preferred = {s.label.lower() for s in job.preferred_skills}
+    assert {"python", "sql"} <= required
+    assert "kubernetes" in preferred or any("kubernetes" in p for p in preferred)
+    assert not required & preferred
+    assert job.min_years_experience == 5.0
+    assert job.education_level == "bachelor"
+    assert job.remote == "hybrid"
+    assert job.location == "Lyon, France"
+    assert job.title == "Senior Data Engineer"
+    assert job.occupation is not None
+
+
+def test_cli_json_lines_and_bad_file_exit_status(tmp_path: Path) -> None:
+    """`matching parse --json` prints one object per file, reports a bad file and exits 1."""
+    empty = tmp_path / "empty.pdf"
+    empty.write_bytes(b"")
+    result = subprocess.run(
+        [sys.executable, "-m", "matching", "parse", "--json",
+         str(EXAMPLES / "resumes" / "ada_moreau.txt"), str(empty)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    assert result.returncode == 1
+    assert lines[0]["name"] == "Ada Moreau"
+    assert lines[1]["error"]["code"] == "E101"
+    assert lines[1]["path"] == str(empty)
