@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -27,7 +27,7 @@ SUPPORTED = {".pdf", ".docx", ".txt", ".text", ".md", ".html", ".htm"}
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """What a document is."""
 
     resume = "resume"
@@ -44,8 +44,12 @@ def _expand(paths: list[Path]) -> Iterator[Path]:
 
 def _progress(console: Console) -> Progress:
     return Progress(
-        TextColumn("[progress.description]{task.description}"), BarColumn(),
-        MofNCompleteColumn(), TimeRemainingColumn(), console=console, transient=True,
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
     )
 
 
@@ -60,20 +64,26 @@ def _render_profile(console: Console, path: str, profile: Profile) -> None:
     table.add_row("companies", "; ".join(profile.companies) or "—")
     table.add_row(
         "experience",
-        "\n".join(f"{e.start}–{e.end}  {e.title or '?'} @ {e.company or '?'}"
-                  for e in profile.experience) or "—",
+        "\n".join(
+            f"{e.start}–{e.end}  {e.title or '?'} @ {e.company or '?'}" for e in profile.experience
+        )
+        or "—",
     )
     table.add_row("total years", str(profile.total_experience_years or "—"))
     table.add_row(
         "education",
-        "\n".join(", ".join(str(v) for v in (e.degree, e.institution, e.year) if v)
-                  for e in profile.education) or "—",
+        "\n".join(
+            ", ".join(str(v) for v in (e.degree, e.institution, e.year) if v)
+            for e in profile.education
+        )
+        or "—",
     )
     table.add_row("skills", ", ".join(s.label for s in profile.skills) or "—")
     table.add_row("sections", ", ".join(s.label for s in profile.sections) or "—")
     table.add_row("extractor", profile.extractor)
-    table.add_row("warnings", "\n".join(f"[yellow]{w.code}[/] {w.message}"
-                                        for w in profile.warnings) or "—")
+    table.add_row(
+        "warnings", "\n".join(f"[yellow]{w.code}[/] {w.message}" for w in profile.warnings) or "—"
+    )
     console.print(table)
 
 
@@ -82,15 +92,20 @@ def _render_requisition(console: Console, path: str, job: Requisition) -> None:
     table.add_column(style="bold cyan")
     table.add_column(overflow="fold")
     table.add_row("title", job.title or "—")
-    table.add_row("occupation", f"{job.occupation.label} ({job.occupation.concept_id}, "
-                  f"{job.occupation.score:.2f})" if job.occupation else "—")
+    table.add_row(
+        "occupation",
+        f"{job.occupation.label} ({job.occupation.concept_id}, {job.occupation.score:.2f})"
+        if job.occupation
+        else "—",
+    )
     table.add_row("required", ", ".join(s.label for s in job.required_skills) or "—")
     table.add_row("preferred", ", ".join(s.label for s in job.preferred_skills) or "—")
     table.add_row("min years", str(job.min_years_experience or "—"))
     table.add_row("education", job.education_level or "—")
     table.add_row("location", f"{job.location or '—'} ({job.remote})")
-    table.add_row("warnings", "\n".join(f"[yellow]{w.code}[/] {w.message}"
-                                        for w in job.warnings) or "—")
+    table.add_row(
+        "warnings", "\n".join(f"[yellow]{w.code}[/] {w.message}" for w in job.warnings) or "—"
+    )
     console.print(table)
 
 
@@ -101,7 +116,9 @@ def _error_line(path: str, error: MatchingError) -> dict[str, object]:
 @app.command()
 def parse(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to parse.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object per line.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object per line.")
+    ] = False,
     kind: Annotated[Kind, typer.Option(help="What the documents are.")] = Kind.resume,
 ) -> None:
     """Parse resumes (or job postings) into structured profiles.
@@ -125,7 +142,8 @@ def parse(
             )
         else:
             results = iter(
-                (str(f), _try(lambda f=f: parse_requisition(f))) for f in files  # type: ignore[misc]
+                (str(f), _try(lambda f=f: parse_requisition(f)))
+                for f in files  # type: ignore[misc]
             )
         for path, result in results:
             progress.advance(task)
@@ -136,8 +154,9 @@ def parse(
                 else:
                     err.print(f"[red]{path}: {result.code}[/] {result.message} {result.remedy}")
             elif as_json:
-                sys.stdout.write(json.dumps(result.model_dump(mode="json"),
-                                            ensure_ascii=False) + "\n")
+                sys.stdout.write(
+                    json.dumps(result.model_dump(mode="json"), ensure_ascii=False) + "\n"
+                )
             elif isinstance(result, Profile):
                 _render_profile(out, path, result)
             else:

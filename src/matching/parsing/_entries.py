@@ -90,14 +90,16 @@ _DEGREE_STOP = re.compile(
 _NAME_TOKEN = re.compile(r"^[A-Z][a-zA-Z'’.-]*$|^[A-Z]{2,}$")
 
 
+def degree_levels(text: str) -> list[str]:
+    """Every degree level named in ``text``, highest first ('BS or MS' -> master, bachelor)."""
+    text = _FALSE_DEGREES.sub(" ", text)
+    return [level for level, pattern in _LEVELS if pattern.search(text)]
+
+
 def degree_level(text: str) -> str | None:
-    """The level of a degree named in ``text`` ('B.Sc. in Physics' -> 'bachelor')."""
-    if _FALSE_DEGREES.search(text):
-        text = _FALSE_DEGREES.sub(" ", text)
-    for level, pattern in _LEVELS:
-        if pattern.search(text):
-            return level
-    return None
+    """The (highest) level of a degree named in ``text`` ('B.Sc. in Physics' -> 'bachelor')."""
+    levels = degree_levels(text)
+    return levels[0] if levels else None
 
 
 def _lines(text: str, start: int, end: int) -> list[tuple[int, str]]:
@@ -163,8 +165,8 @@ def find_positions(
         shifted = DateRange(
             found.start, found.end, date_start, date_end, found.start_text, found.end_text
         )
-        title = _nearest(hints, ("TITLE",), window_start, window_end, date_start)
-        company = _nearest(hints, ("COMPANY", "ORG"), window_start, window_end, date_start)
+        title = _nearest(text, hints, ("TITLE",), window_start, window_end, date_start)
+        company = _nearest(text, hints, ("COMPANY", "ORG"), window_start, window_end, date_start)
         if title is None or company is None:
             rule_title, rule_company = _split_line(
                 text, window_start, window_end, date_start, date_end, is_title=is_title
@@ -176,13 +178,35 @@ def find_positions(
 
 
 def _nearest(
-    hints: Sequence[Hint], labels: tuple[str, ...], lo: int, hi: int, anchor: int
+    text: str, hints: Sequence[Hint], labels: tuple[str, ...], lo: int, hi: int, anchor: int
 ) -> str | None:
-    inside = [h for h in hints if h.label in labels and lo <= h.start and h.end <= hi]
+    inside = [
+        h
+        for h in hints
+        if h.label in labels and lo <= h.start and h.end <= hi and not _is_prose(text, h.start)
+    ]
     if not inside:
         return None
-    best = min(inside, key=lambda h: (abs(h.start - anchor), h.start))
+    # The date's own line first, then the lines above it (title/company/date blocks), then
+    # those below.
+    line_start = text.rfind("\n", 0, anchor) + 1
+    line_end = text.find("\n", anchor) % (len(text) + 1)
+    best = min(
+        inside,
+        key=lambda h: (
+            0 if line_start <= h.start <= line_end else 1 if h.start < line_start else 2,
+            abs(h.start - anchor),
+        ),
+    )
     return _clean(best.text)
+
+
+def _is_prose(text: str, offset: int) -> bool:
+    """Whether ``offset`` lies on a bullet point or a long sentence, not a heading line."""
+    start = text.rfind("\n", 0, offset) + 1
+    end = text.find("\n", offset)
+    line = text[start : end if end >= 0 else len(text)].strip()
+    return line[:1] in {"-", "•", "*", "·", "–", "▪", "○"} or len(line) > 120
 
 
 def _split_line(
@@ -235,20 +259,41 @@ def find_degrees(
     institutions = [h for h in hints if h.label == "INSTITUTION" and start <= h.start < end]
     degree_hints = [h for h in hints if h.label == "DEGREE" and start <= h.start < end]
     years = [h for h in hints if h.label == "GRAD_YEAR" and start <= h.start < end]
+    degree_lines = {
+        i
+        for i, (offset, line) in enumerate(lines)
+        if degree_level(line)
+        or any(offset <= h.start < offset + len(line) + 1 for h in degree_hints)
+    }
     for index, (offset, line) in enumerate(lines):
         hint = next((h for h in degree_hints if offset <= h.start < offset + len(line) + 1), None)
         level = degree_level(hint.text if hint else line)
         if hint is None and level is None:
             continue
         degree = _clean(hint.text) if hint else _degree_phrase(line)
-        near = lines[max(0, index - 1) : index + 3]
-        lo, hi = near[0][0], near[-1][0] + len(near[-1][1])
+        # The entry's own line first, then the lines after it, then the one before, never
+        # crossing into another degree's line.
+        order = [
+            i
+            for i in (index, index + 1, index + 2, index - 1)
+            if 0 <= i < len(lines) and (i == index or i not in degree_lines)
+        ]
+        near = [lines[i] for i in order]
         institution = next(
-            (_clean(h.text) for h in institutions if lo <= h.start < hi), None
-        ) or _institution_in([line] + [candidate for _, candidate in near if candidate != line])
-        year_hint = next((h for h in years if lo <= h.start < hi), None)
-        year_text = year_hint.text if year_hint else " ".join(c for _, c in near[:3])
-        found_years = [int(y) for y in YEAR.findall(year_text) if int(y) <= max_year]
+            (
+                _clean(h.text)
+                for _, (lo, ln) in enumerate(near)
+                for h in institutions
+                if lo <= h.start < lo + len(ln) + 1
+            ),
+            None,
+        ) or _institution_in([candidate for _, candidate in near])
+        year_hints = [h.text for lo, ln in near for h in years if lo <= h.start < lo + len(ln) + 1]
+        found_years: list[int] = []
+        for year_text in year_hints or [candidate for _, candidate in near]:
+            found_years = [int(y) for y in YEAR.findall(year_text) if int(y) <= max_year]
+            if found_years:
+                break
         entries.append(
             Degree(
                 degree,

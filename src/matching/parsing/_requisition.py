@@ -9,7 +9,7 @@ from typing import Literal, cast
 from spacy.tokens import Doc
 
 from matching.parsing._documents import ExtractedText, extract_text
-from matching.parsing._entries import degree_level
+from matching.parsing._entries import degree_levels
 from matching.parsing._pipeline import requisition_pipeline
 from matching.parsing._resume import _document_info, _section_at, _sections
 from matching.schemas import Requisition, Section, Skill, SourceSpan
@@ -90,9 +90,7 @@ def education_level(text: str) -> str | None:
     levels = []
     for sentence in re.split(r"[.\n;]", text):
         if _DEGREE_CONTEXT.search(sentence) and not _PREFERRED_CUE.search(sentence):
-            level = degree_level(sentence)
-            if level in _LEVEL_ORDER:
-                levels.append(level)
+            levels.extend(degree_levels(sentence))
     return min(levels, key=_LEVEL_ORDER.index) if levels else None
 
 

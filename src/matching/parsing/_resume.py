@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
@@ -76,11 +77,33 @@ def _skills(doc: Doc, sections: list[Section]) -> list[Skill]:
 
 def _hints(doc: Doc, trained: bool) -> list[Hint]:
     hints = []
+    # A general-English NER calls 'Kubernetes' an ORG and 'Kafka' a PERSON: in rules-only mode
+    # an entity that is a known skill is not a name, an employer or a place.
+    skills = {(span.start_char, span.end_char) for span in doc.spans["skills"]}
+    vocabulary = load_skill_vocabulary()
     for ent in doc.ents:
         label = ent.label_ if trained else _RULES_LABELS.get(ent.label_)
-        if label:
-            hints.append(Hint(label, ent.start_char, ent.end_char, ent.text))
+        if not label:
+            continue
+        if not trained and (
+            (ent.start_char, ent.end_char) in skills or vocabulary.lookup(ent.text) is not None
+        ):
+            continue
+        hints.append(Hint(label, ent.start_char, ent.end_char, ent.text))
     return hints
+
+
+_CITY_BEFORE = re.compile(r"([A-Z][A-Za-z.'’-]+(?: [A-Z][A-Za-z.'’-]+){0,2}) ?, ?$")
+
+
+def _location(text: str, hints: list[Hint], *, limit: int) -> str | None:
+    """The first place named near the top, with the city before it ('Lyon, France')."""
+    hint = next((h for h in hints if h.label == "LOCATION" and h.start < limit), None)
+    if hint is None:
+        return None
+    line_start = text.rfind("\n", 0, hint.start) + 1
+    city = _CITY_BEFORE.search(text[line_start : hint.start])
+    return (city.group(1) + ", " if city else "") + hint.text.strip()
 
 
 def _ranges(sections: list[Section], labels: tuple[str, ...], size: int) -> list[tuple[int, int]]:
@@ -108,7 +131,7 @@ def profile_from_doc(
     name = (names[0].strip() if names else None) or guess_name(
         text[:header_end], is_title=occupations.is_title
     )
-    locations = [h.text for h in hints if h.label == "LOCATION" and h.start < max(header_end, 600)]
+    location = _location(text, hints, limit=max(header_end, 600))
 
     positions = [
         position
@@ -149,7 +172,7 @@ def profile_from_doc(
         emails=_unique(value for kind, value in contacts if kind == "EMAIL"),
         phones=_unique(value for kind, value in contacts if kind == "PHONE"),
         links=_unique(value for kind, value in contacts if kind == "URL"),
-        location=locations[0].strip() if locations else None,
+        location=location,
         skills=_skills(doc, sections),
         titles=titles,
         companies=companies,
