@@ -45,7 +45,9 @@ def test_dates_are_not_phone_numbers(text: str) -> None:
 
 def test_links_and_wrapped_indeed_handles() -> None:
     """Profile links are found, including an Indeed handle wrapped across two lines."""
-    text = "linkedin.com/in/jane-doe https://janedoe.dev\nindeed.com/r/Jay-\nMadhavi/1e7d0305af766bf6"
+    text = (
+        "linkedin.com/in/jane-doe https://janedoe.dev\nindeed.com/r/Jay-\nMadhavi/1e7d0305af766bf6"
+    )
     assert _values(text, "URL") == [
         "linkedin.com/in/jane-doe",
         "https://janedoe.dev",
@@ -57,3 +59,10 @@ def test_links_and_wrapped_indeed_handles() -> None:
 def test_technology_names_are_not_links(text: str) -> None:
     """Dotted technology names are not mistaken for web addresses."""
     assert _values(text, "URL") == []
+
+
+def test_handle_wrapped_after_the_slash() -> None:
+    """An Indeed handle cut after the name's slash keeps its id."""
+    assert _values("indeed.com/r/Govardhana-K/\nb2de315d95905b68\n", "URL") == [
+        "indeed.com/r/Govardhana-K/b2de315d95905b68"
+    ]

@@ -61,7 +61,9 @@ def test_position_prefers_model_hints() -> None:
     ]
     (position,) = find_positions(text, 0, len(text), hints, is_title=is_title)
     assert (position.title, position.company, position.dates.end) == (
-        "Staff Consultant", "Oracle", None,
+        "Staff Consultant",
+        "Oracle",
+        None,
     )
 
 
@@ -80,3 +82,23 @@ def test_education_year_beyond_limit_is_ignored() -> None:
     text = "Education\nBSc Physics, Example University, 2091\n"
     (entry,) = find_degrees(text, 0, len(text), [], max_year=2030)
     assert entry.year is None
+
+
+def test_blank_lines_between_title_company_and_dates() -> None:
+    """The Indeed export layout (title, blank, company, blank, dates) still pairs them."""
+    text = (
+        "WORK EXPERIENCE\n\nSenior Data Engineer\n\nNorthwind Traders -  Lyon -\n\n"
+        "January 2018 to Present\n\n- Built pipelines.\n"
+    )
+    (position,) = find_positions(text, 0, len(text), [], is_title=is_title)
+    assert (position.title, position.company) == ("Senior Data Engineer", "Northwind Traders")
+
+
+def test_education_across_blank_lines() -> None:
+    """Degree, institution and dates on separate lines with blanks between form one entry."""
+    text = (
+        "EDUCATION\n\nB.E in Computer Science\n\nAdithya Institute of Technology -  Coimbatore\n\n"
+        "September 2008 to June 2012\n"
+    )
+    (entry,) = find_degrees(text, 0, len(text), [], max_year=2030)
+    assert (entry.institution, entry.year) == ("Adithya Institute of Technology", 2012)

@@ -26,7 +26,10 @@ URL = re.compile(
     re.IGNORECASE,
 )
 # DataTurks-style resumes wrap Indeed handles across lines: 'indeed.com/r/Jay-\nMadhavi/1e7d..'
-_WRAPPED_HANDLE = re.compile(r"(indeed\.com/r/[A-Za-z0-9-]*-)\n([A-Za-z0-9-]+/[0-9a-f]{6,})")
+_WRAPPED_HANDLE = re.compile(
+    r"(indeed\.com/r/[A-Za-z0-9-]*-)\s*\n\s*([A-Za-z0-9-]+/[0-9a-f]{6,})"
+    r"|(indeed\.com/r/[A-Za-z0-9-]+/)\s*\n\s*([0-9a-f]{6,})"
+)
 PHONE = re.compile(
     r"(?<![\w/.-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{1,4}\)[\s.-]?)?\d[\d\s.-]{5,16}\d(?![\w/-])"
 )
@@ -66,7 +69,7 @@ def find_contacts(text: str) -> list[Contact]:
         found.append(Contact("EMAIL", match.group().lower(), match.start(), match.end()))
         taken.append(match.span())
     for match in _WRAPPED_HANDLE.finditer(text):
-        value = match.group(1) + match.group(2)
+        value = "".join(part for part in match.groups() if part)
         found.append(Contact("URL", value, match.start(), match.end()))
         taken.append(match.span())
     for match in URL.finditer(text):

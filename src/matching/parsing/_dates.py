@@ -30,7 +30,12 @@ _MONTH = (
     r"sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
 _YEAR = r"(?:19[5-9]\d|20[0-4]\d)"
-_DATE = rf"(?:{_MONTH}\.?,?\s*'?{_YEAR}|(?:0?[1-9]|1[0-2])\s*[/.-]\s*{_YEAR}|{_YEAR}\s*[/.-]\s*(?:0?[1-9]|1[0-2])(?!\d)|{_YEAR})"
+_DATE = (
+    rf"(?:{_MONTH}\.?,?\s*'?{_YEAR}"  # July 2011, Sept. 2019
+    rf"|(?:0?[1-9]|1[0-2])\s*[/.-]\s*{_YEAR}"  # 07/2011
+    rf"|{_YEAR}\s*[/.-]\s*(?:0?[1-9]|1[0-2])(?!\d)"  # 2011-07
+    rf"|{_YEAR})"
+)
 _PRESENT = r"(?:present|current(?:ly)?|now|today|till\s+date|to\s+date|ongoing|date)"
 _SEPARATOR = r"\s*(?:-|–|—|~|to|till|until|through|thru)\s*"
 DATE_RANGE = re.compile(

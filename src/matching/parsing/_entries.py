@@ -8,6 +8,7 @@ and rules-only mode, where the hints come from a general English NER (ORG, PERSO
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -103,10 +104,13 @@ def degree_level(text: str) -> str | None:
 
 
 def _lines(text: str, start: int, end: int) -> list[tuple[int, str]]:
+    """The non-blank lines of ``text[start:end]`` with their offsets (layouts put blank lines
+    between a title, its company and its dates)."""
     lines = []
     offset = start
     for line in text[start:end].split("\n"):
-        lines.append((offset, line))
+        if line.strip():
+            lines.append((offset, line))
         offset += len(line) + 1
     return lines
 
@@ -145,20 +149,20 @@ def find_positions(
     (and the line after, for 'Title / dates / Company' layouts); without hints, the parts of the
     date's line and its neighbours are sorted into title and company by ``is_title``.
     """
-    ranges = [r for r in find_date_ranges(text[start:end])]
+    ranges = find_date_ranges(text[start:end])
+    lines = _lines(text, start, end)
+    line_of = [offset for offset, _ in lines]
     positions = []
     for index, found in enumerate(ranges):
         date_start, date_end = start + found.start_char, start + found.end_char
-        window_start = text.rfind("\n", start, date_start)
-        for _ in range(2):
-            previous = text.rfind("\n", start, max(window_start, start))
-            if previous < 0 or (index and previous < start + ranges[index - 1].end_char):
-                break
-            window_start = previous
-        window_start = max(window_start, start if not index else start + ranges[index - 1].end_char)
-        next_line_end = text.find("\n", text.find("\n", date_end) + 1)
+        # Two non-blank lines above the date and one below, not crossing the neighbouring dates.
+        at = max(bisect_right(line_of, date_start) - 1, 0)
+        window_start = lines[max(at - 2, 0)][0] if lines else start
+        if index:
+            window_start = max(window_start, start + ranges[index - 1].end_char)
+        below = lines[min(at + 1, len(lines) - 1)] if lines else (end, "")
         window_end = min(
-            next_line_end if next_line_end > 0 else end,
+            below[0] + len(below[1]),
             start + ranges[index + 1].start_char if index + 1 < len(ranges) else end,
             end,
         )
@@ -229,15 +233,16 @@ def _split_line(
     ]
     candidates = [p for p in parts if p and len(p) <= 80 and not YEAR.fullmatch(p)]
     if len(candidates) < 2:
+        # Neighbouring lines: their first clause ('Northwind Traders - Lyon' -> the employer).
         for _offset, line in _lines(text, lo, hi):
-            cleaned = _clean(line)
+            first = _clean(_CLAUSE_SPLIT.split(line.strip())[0])
             if (
-                cleaned
-                and cleaned not in candidates
-                and len(cleaned) <= 80
-                and not (find_date_ranges(cleaned))
+                first
+                and first not in candidates
+                and len(first) <= 80
+                and not (find_date_ranges(first) or YEAR.fullmatch(first))
             ):
-                candidates.append(cleaned)
+                candidates.append(first)
     title = next((c for c in candidates if is_title(c)), None)
     company = next(
         (
