@@ -102,8 +102,7 @@ class Errors:
     E200 = ErrorCode(
         "E200",
         "The data folder {path} does not exist.",
-        "Set MATCHING_DATA_DIR to the folder that holds the shared data sets "
-        "(see README, 'Data').",
+        "Set MATCHING_DATA_DIR to the folder that holds the shared data sets (see README, 'Data').",
     )
     E201 = ErrorCode(
         "E201",

@@ -62,10 +62,14 @@ class Settings(BaseSettings):
 
         Raises ``ConfigError`` (E200) when ``required`` and no folder is found.
         """
-        candidates = [self.data_dir] if self.data_dir else [
-            _project_root().parent / "shared" / "data",
-            Path.cwd().parent / "shared" / "data",
-        ]
+        candidates = (
+            [self.data_dir]
+            if self.data_dir
+            else [
+                _project_root().parent / "shared" / "data",
+                Path.cwd().parent / "shared" / "data",
+            ]
+        )
         for candidate in candidates:
             if candidate is not None and candidate.is_dir():
                 return candidate
