@@ -19,6 +19,7 @@ from matching.datasets._dataturks import (
 )
 from matching.datasets._skillspan import (
     SkillSpanCounts,
+    bio_to_spans,
     TaggedSentence,
     count_skillspan,
     load_skillspan,
@@ -34,6 +35,7 @@ __all__ = [
     "Span",
     "TaggedSentence",
     "alignment_stats",
+    "bio_to_spans",
     "count_skillspan",
     "load_dataturks",
     "load_skillspan",
