@@ -126,7 +126,7 @@ def parse(
     A file that cannot be read is reported with its error code and remedy; the others go on.
     The exit status is 1 when any file failed.
     """
-    from matching.parsing import parse_requisition, parse_resumes
+    from matching.parsing import parse_resumes
     from matching.settings import configure_offline
 
     configure_offline()
@@ -136,15 +136,9 @@ def parse(
     failures = 0
     with _progress(err) as progress:
         task = progress.add_task("parsing", total=len(files))
-        if kind is Kind.resume:
-            results: Iterator[tuple[str, Profile | Requisition | MatchingError]] = iter(
-                parse_resumes(files)
-            )
-        else:
-            results = iter(
-                (str(f), _try(lambda f=f: parse_requisition(f)))
-                for f in files  # type: ignore[misc]
-            )
+        results: Iterator[tuple[str, Profile | Requisition | MatchingError]] = (
+            parse_resumes(files) if kind is Kind.resume else _requisitions(files)
+        )
         for path, result in results:
             progress.advance(task)
             if isinstance(result, MatchingError):
@@ -166,11 +160,14 @@ def parse(
         raise typer.Exit(1)
 
 
-def _try(call: object) -> Requisition | MatchingError:
-    try:
-        return call()  # type: ignore[operator, no-any-return]
-    except MatchingError as error:
-        return error
+def _requisitions(files: list[Path]) -> Iterator[tuple[str, Requisition | MatchingError]]:
+    from matching.parsing import parse_requisition
+
+    for path in files:
+        try:
+            yield str(path), parse_requisition(path)
+        except MatchingError as error:
+            yield str(path), error
 
 
 @app.command()

@@ -160,6 +160,11 @@ class Warnings:
         "The text was cut at {limit} characters.",
         "Send a shorter document, or raise MATCHING_MAX_TEXT_CHARS.",
     )
+    W108 = WarningCode(
+        "W108",
+        "The trained skill tagger is not installed ({path}); skills come from the taxonomy only.",
+        "Build it with `make train-parser` to also find skills that are not in the vocabulary.",
+    )
     W107 = WarningCode(
         "W107",
         "No {what} section was recognised.",

@@ -9,11 +9,13 @@ from typing import Literal
 
 import spacy
 from spacy.language import Language
+from spacy.tokenizer import Tokenizer
 
 from matching.errors import ConfigError, Errors
 
 # Registers the project's factories (matching_sections, matching_contacts, matching_skills).
 from matching.parsing import _contacts, _sections  # noqa: F401
+from matching.parsing._skilltagger import SkillTagger, load_skill_tagger
 from matching.settings import configure_offline
 from matching.taxonomy import _matcher  # noqa: F401
 
@@ -28,7 +30,8 @@ def _from_config(name: str) -> Language:
     config_path = resources.files("matching.parsing").joinpath(name)
     config = spacy.util.load_config_from_str(config_path.read_text(encoding="utf-8"))
     nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
-    nlp.tokenizer.max_cache_size = _TOKENIZER_CACHE
+    if isinstance(nlp.tokenizer, Tokenizer):
+        nlp.tokenizer.max_cache_size = _TOKENIZER_CACHE
     return nlp
 
 
@@ -60,6 +63,13 @@ def resume_pipeline(field_model: Path, base_model: str) -> tuple[Language, Extra
     nlp.add_pipe("tok2vec", source=base, first=True)
     nlp.add_pipe("ner", source=base, after="tok2vec")
     return nlp, "rules"
+
+
+@lru_cache(maxsize=2)
+def skill_tagger(path: Path) -> SkillTagger | None:
+    """The trained skill tagger at ``path``, or None when it has not been built."""
+    configure_offline()
+    return load_skill_tagger(path)
 
 
 @lru_cache(maxsize=2)

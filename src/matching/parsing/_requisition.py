@@ -8,13 +8,15 @@ from typing import Literal, cast
 
 from spacy.tokens import Doc
 
+from matching.errors import Warnings
 from matching.parsing._documents import ExtractedText, extract_text
 from matching.parsing._entries import degree_levels
-from matching.parsing._pipeline import requisition_pipeline
+from matching.parsing._pipeline import requisition_pipeline, skill_tagger
 from matching.parsing._resume import _document_info, _section_at, _sections
-from matching.schemas import Requisition, Section, Skill, SourceSpan
+from matching.parsing._skilltagger import TaggedSpan
+from matching.schemas import Issue, Requisition, Section, Skill, SourceSpan
 from matching.settings import Settings, get_settings
-from matching.taxonomy import load_occupations, load_skill_vocabulary
+from matching.taxonomy import Concept, load_occupations, load_skill_vocabulary
 
 _PREFERRED_CUE = re.compile(
     r"\b(?:preferred|nice[- ]to[- ]have|a plus|is a plus|bonus|desirable|desired|ideally|"
@@ -44,33 +46,45 @@ def _sentence_at(text: str, offset: int) -> str:
     return text[start : min(ends) if ends else len(text)]
 
 
-def _skills(doc: Doc, sections: list[Section]) -> tuple[list[Skill], list[Skill]]:
+def _skills(
+    doc: Doc, sections: list[Section], tagged: list[TaggedSpan]
+) -> tuple[list[Skill], list[Skill]]:
+    """Required and preferred skills: taxonomy matches, then tagger spans they do not cover.
+
+    A tagger span is linked to a concept when its text is a vocabulary term; otherwise it is
+    kept as written (``concept_id`` None) so that ranking can still compare it as text.
+    """
     vocabulary = load_skill_vocabulary()
+    found: list[tuple[int, int, str, Concept | None]] = []
+    for span in doc.spans["skills"]:
+        found.append((span.start_char, span.end_char, span.text, vocabulary.get(span.kb_id_)))
+    covered = [(start, end) for start, end, _, _ in found]
+    for span in tagged:
+        if any(start < span.end and span.start < end for start, end in covered):
+            continue
+        found.append((span.start, span.end, span.text, vocabulary.lookup(span.text)))
     required: dict[str, Skill] = {}
     preferred: dict[str, Skill] = {}
-    for span in doc.spans["skills"]:
-        concept = vocabulary.get(span.kb_id_)
-        if concept is None:
+    for start, end, text, concept in sorted(found, key=lambda item: item[0]):
+        section = _section_at(sections, start)
+        if section in _NOT_REQUIREMENTS:
             continue
-        section = _section_at(sections, span.start_char)
-        skill = Skill(
-            label=concept.label,
-            concept_id=concept.id,
-            taxonomy=concept.taxonomy,
-            source=SourceSpan(
-                start=span.start_char, end=span.end_char, text=span.text, section=section
-            ),
-        )
+        source = SourceSpan(start=start, end=end, text=text, section=section)
+        if concept is not None:
+            key = concept.id
+            skill = Skill(
+                label=concept.label, concept_id=concept.id, taxonomy=concept.taxonomy, source=source
+            )
+        else:
+            label = " ".join(text.split())
+            key = label.casefold()
+            skill = Skill(label=label, concept_id=None, taxonomy="none", source=source)
         is_preferred = section == "preferred" or (
-            section not in ("requirements",)
-            and bool(_PREFERRED_CUE.search(_sentence_at(doc.text, span.start_char)))
+            section != "requirements" and bool(_PREFERRED_CUE.search(_sentence_at(doc.text, start)))
         )
-        if is_preferred:
-            preferred.setdefault(concept.id, skill)
-        elif section not in _NOT_REQUIREMENTS:
-            required.setdefault(concept.id, skill)
-    for concept_id in required:
-        preferred.pop(concept_id, None)
+        (preferred if is_preferred else required).setdefault(key, skill)
+    for key in required:
+        preferred.pop(key, None)
     return list(required.values()), list(preferred.values())
 
 
@@ -111,14 +125,19 @@ def requisition_from_doc(
     title: str | None = None,
     location: str | None = None,
     extracted: ExtractedText | None = None,
+    tagged: list[TaggedSpan] | None = None,
+    warnings: list[Issue] | None = None,
 ) -> Requisition:
-    """Read a ``Requisition`` from a document processed by the requisition pipeline."""
+    """Read a ``Requisition`` from a document processed by the requisition pipeline.
+
+    ``tagged`` are the trained skill tagger's spans over the same text, if it ran.
+    """
     text = doc.text
     sections = _sections(doc)
     if title is None:
         first = next((line.strip() for line in text.split("\n") if line.strip()), "")
         title = first[:120] or None
-    required, preferred = _skills(doc, sections)
+    required, preferred = _skills(doc, sections, tagged or [])
     requirements = _requirement_text(text, sections)
     found_location = _LOCATION.search(text)
     level = education_level(requirements)
@@ -134,16 +153,42 @@ def requisition_from_doc(
         location=location or (found_location.group(1).strip(" ,;") if found_location else None),
         remote=remote_policy(text),
         sections=sections,
-        warnings=list(extracted.warnings) if extracted else [],
+        warnings=(list(extracted.warnings) if extracted else []) + (warnings or []),
         document=_document_info(extracted, text),
     )
 
 
+def _parse(
+    text: str,
+    *,
+    title: str | None,
+    location: str | None,
+    extracted: ExtractedText | None,
+    settings: Settings,
+) -> Requisition:
+    tagger_path = settings.models_dir / "skills"
+    tagger = skill_tagger(tagger_path)
+    return requisition_from_doc(
+        requisition_pipeline()(text),
+        title=title,
+        location=location,
+        extracted=extracted,
+        tagged=tagger.tag([text])[0] if tagger else None,
+        warnings=[] if tagger else [Issue.of(Warnings.W108, path=tagger_path)],
+    )
+
+
 def parse_requisition_text(
-    text: str, *, title: str | None = None, location: str | None = None
+    text: str,
+    *,
+    title: str | None = None,
+    location: str | None = None,
+    settings: Settings | None = None,
 ) -> Requisition:
     """Parse a job posting given as text (``title`` defaults to its first line)."""
-    return requisition_from_doc(requisition_pipeline()(text), title=title, location=location)
+    return _parse(
+        text, title=title, location=location, extracted=None, settings=settings or get_settings()
+    )
 
 
 def parse_requisition(
@@ -151,10 +196,18 @@ def parse_requisition(
     *,
     filename: str | None = None,
     title: str | None = None,
+    location: str | None = None,
     settings: Settings | None = None,
 ) -> Requisition:
-    """Parse a job posting file (PDF, DOCX, TXT or HTML) or its bytes."""
-    extracted = extract_text(source, filename=filename, settings=settings or get_settings())
-    return requisition_from_doc(
-        requisition_pipeline()(extracted.text), title=title, extracted=extracted
+    """Parse a job posting file (PDF, DOCX, TXT or HTML) or its bytes.
+
+    Raises
+    ------
+    matching.errors.InputError
+        When the document cannot be read (the error's code and remedy say why).
+    """
+    settings = settings or get_settings()
+    extracted = extract_text(source, filename=filename, settings=settings)
+    return _parse(
+        extracted.text, title=title, location=location, extracted=extracted, settings=settings
     )

@@ -180,7 +180,7 @@ def profile_from_doc(
             Education(
                 degree=d.degree,
                 level=d.level,
-                institution=d.institution,  # type: ignore[arg-type]
+                institution=d.institution,
                 year=d.year,
             )
             for d in degrees
