@@ -11,35 +11,26 @@ import spacy
 from spacy.language import Language
 from spacy.tokenizer import Tokenizer
 
-from matching.errors import ConfigError, Errors
-
-# Registers the project's factories (matching_sections, matching_contacts, matching_skills).
-from matching.parsing import _contacts, _sections  # noqa: F401
+# Registers the project's factories (matching_sections, _contacts, _fields, _skills).
+from matching.parsing import _contacts, _fields, _sections  # noqa: F401
 from matching.parsing._skilltagger import SkillTagger, load_skill_tagger
 from matching.settings import configure_offline
 from matching.taxonomy import _matcher  # noqa: F401
 
 Extractor = Literal["trained", "rules"]
-# The small English pipeline's NER is used in rules-only mode; these parts are not needed.
-_BASE_EXCLUDE = ["parser", "tagger", "attribute_ruler", "lemmatizer", "senter"]
 # spaCy's tokenizer slows ~20x once its cache (10,000 entries) fills on long resumes.
 _TOKENIZER_CACHE = 1_000_000
 
 
-def _from_config(name: str) -> Language:
+def _from_config(name: str, overrides: dict[str, object] | None = None) -> Language:
     config_path = resources.files("matching.parsing").joinpath(name)
-    config = spacy.util.load_config_from_str(config_path.read_text(encoding="utf-8"))
+    config = spacy.util.load_config_from_str(
+        config_path.read_text(encoding="utf-8"), overrides=overrides or {}
+    )
     nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
     if isinstance(nlp.tokenizer, Tokenizer):
         nlp.tokenizer.max_cache_size = _TOKENIZER_CACHE
     return nlp
-
-
-def _load_model(path: Path | str, *, exclude: list[str] | None = None) -> Language:
-    try:
-        return spacy.load(path, exclude=exclude or [])
-    except (OSError, ValueError, KeyError) as exc:
-        raise ConfigError(Errors.E201, path=path, detail=exc) from exc
 
 
 @lru_cache(maxsize=4)
@@ -54,15 +45,15 @@ def resume_pipeline(field_model: Path, base_model: str) -> tuple[Language, Extra
         spaCy package whose NER stands in for the trained extractor when it is absent.
     """
     configure_offline()
-    nlp = _from_config("resume.cfg")
-    if (field_model / "meta.json").is_file():
-        trained = _load_model(field_model)
-        nlp.add_pipe("ner", source=trained, first=True)
-        return nlp, "trained"
-    base = _load_model(base_model, exclude=_BASE_EXCLUDE)
-    nlp.add_pipe("tok2vec", source=base, first=True)
-    nlp.add_pipe("ner", source=base, after="tok2vec")
-    return nlp, "rules"
+    trained = (field_model / "meta.json").is_file()
+    nlp = _from_config(
+        "resume.cfg",
+        {
+            "components.matching_fields.model": str(field_model) if trained else base_model,
+            "components.matching_fields.rules_labels": not trained,
+        },
+    )
+    return nlp, "trained" if trained else "rules"
 
 
 @lru_cache(maxsize=2)

@@ -29,8 +29,6 @@ from matching.schemas import (
 from matching.settings import Settings, get_settings
 from matching.taxonomy import load_occupations, load_skill_vocabulary
 
-# General-English NER labels standing in for the trained ones in rules-only mode.
-_RULES_LABELS = {"PERSON": "NAME", "ORG": "ORG", "GPE": "LOCATION"}
 _EXPERIENCE_LABELS = ("experience",)
 _EDUCATION_LABELS = ("education",)
 
@@ -81,15 +79,12 @@ def _hints(doc: Doc, trained: bool) -> list[Hint]:
     # an entity that is a known skill is not a name, an employer or a place.
     skills = {(span.start_char, span.end_char) for span in doc.spans["skills"]}
     vocabulary = load_skill_vocabulary()
-    for ent in doc.ents:
-        label = ent.label_ if trained else _RULES_LABELS.get(ent.label_)
-        if not label:
-            continue
+    for ent in doc.spans["fields"]:
         if not trained and (
             (ent.start_char, ent.end_char) in skills or vocabulary.lookup(ent.text) is not None
         ):
             continue
-        hints.append(Hint(label, ent.start_char, ent.end_char, ent.text))
+        hints.append(Hint(ent.label_, ent.start_char, ent.end_char, ent.text))
     return hints
 
 
