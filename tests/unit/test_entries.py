@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from matching.parsing._entries import Hint, degree_level, find_degrees, find_positions, guess_name
+from matching.parsing._entries import (
+    Hint,
+    _plausible_name,
+    degree_level,
+    find_degrees,
+    find_positions,
+    guess_name,
+)
 
 TITLES = {"accountant", "senior data engineer", "data engineer", "registered nurse"}
 
@@ -102,3 +109,21 @@ def test_education_across_blank_lines() -> None:
     )
     (entry,) = find_degrees(text, 0, len(text), [], max_year=2030)
     assert (entry.institution, entry.year) == ("Adithya Institute of Technology", 2012)
+
+
+@pytest.mark.parametrize(
+    ("fragment", "plausible"),
+    [
+        ("Northwind Traders", True),
+        ("Senior Data Engineer", True),
+        ("Bank of America", True),
+        ("to September 2016 was trained and worked for EMEA", False),
+        ("B+ Average", False),
+        ("management", False),
+        ("port in India", False),
+        ("Completed the migration of all services.", False),
+    ],
+)
+def test_plausible_name(fragment: str, plausible: bool) -> None:
+    """Only short capitalised fragments without dates are taken as titles or employers."""
+    assert _plausible_name(fragment) is plausible

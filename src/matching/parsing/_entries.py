@@ -231,17 +231,12 @@ def _split_line(
         for chunk in (text[line_start:date_start], text[date_end:line_end])
         for p in _CLAUSE_SPLIT.split(chunk)
     ]
-    candidates = [p for p in parts if p and len(p) <= 80 and not YEAR.fullmatch(p)]
+    candidates = [p for p in parts if p and _plausible_name(p)]
     if len(candidates) < 2:
         # Neighbouring lines: their first clause ('Northwind Traders - Lyon' -> the employer).
         for _offset, line in _lines(text, lo, hi):
             first = _clean(_CLAUSE_SPLIT.split(line.strip())[0])
-            if (
-                first
-                and first not in candidates
-                and len(first) <= 80
-                and not (find_date_ranges(first) or YEAR.fullmatch(first))
-            ):
+            if first and first not in candidates and _plausible_name(first):
                 candidates.append(first)
     title = next((c for c in candidates if is_title(c)), None)
     company = next(
@@ -253,6 +248,56 @@ def _split_line(
         None,
     )
     return title, company
+
+
+_SMALL_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "as",
+        "at",
+        "de",
+        "del",
+        "der",
+        "di",
+        "du",
+        "for",
+        "in",
+        "la",
+        "le",
+        "of",
+        "on",
+        "the",
+        "to",
+        "und",
+        "van",
+        "von",
+        "with",
+        "y",
+        "&",
+        "-",
+        "–",
+    ]
+)
+
+
+def _plausible_name(text: str) -> bool:
+    """Whether a line fragment reads like a job title or an organisation's name.
+
+    Names are short and capitalised ('Northwind Traders', 'Senior Data Engineer'); sentences,
+    dates, grades and stray words ('to September 2016 was trained', 'B+ Average') are not.
+    """
+    words = text.split()
+    if not 1 <= len(words) <= 8 or len(text) > 80 or not text[0].isupper():
+        return False
+    if find_date_ranges(text) or YEAR.search(text) or text.endswith("."):
+        return False
+    if sum(ch.isalpha() for ch in text) < 2 or any(ch in text for ch in "+@:;"):
+        return False
+    content = [w for w in words if w.lower() not in _SMALL_WORDS]
+    capitalised = sum(1 for w in content if w[:1].isupper() or w[:1].isdigit())
+    return bool(content) and capitalised / len(content) >= 0.6
 
 
 def find_degrees(
