@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,9 +15,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def data_dir() -> Iterator[Path]:
+def data_dir() -> Path:
     """The shared data folder; tests that use it are skipped when it is absent."""
     path = get_settings().resolved_data_dir()
     if path is None:
         pytest.skip("../shared/data is absent (set MATCHING_DATA_DIR to run data-backed tests)")
-    yield path
+    return path

@@ -112,7 +112,7 @@ class Errors:
     )
     E202 = ErrorCode(
         "E202",
-        "The skill vocabulary at {path} cannot be loaded ({detail}).",
+        "The vocabulary file {path} cannot be loaded ({detail}).",
         "Reinstall the package, or rebuild the vocabulary with `make vocabulary`.",
     )
     E203 = ErrorCode(

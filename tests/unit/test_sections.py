@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from matching.parsing._sections import find_sections, heading_label
@@ -49,6 +51,6 @@ def test_sections_cover_the_text_in_order() -> None:
     text = "Name\n\nSummary\nabc\n\nExperience\nx\ny\n\nSkills\nz\n"
     sections = find_sections(text)
     assert sections[0].start == 0
-    for before, after in zip(sections, sections[1:], strict=False):
+    for before, after in itertools.pairwise(sections):
         assert before.end == after.start
     assert sections[-1].end == len(text)

@@ -19,8 +19,8 @@ from matching.datasets._dataturks import (
 )
 from matching.datasets._skillspan import (
     SkillSpanCounts,
-    bio_to_spans,
     TaggedSentence,
+    bio_to_spans,
     count_skillspan,
     load_skillspan,
 )

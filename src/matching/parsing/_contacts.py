@@ -79,9 +79,9 @@ def find_contacts(text: str) -> list[Contact]:
             taken.append(match.span())
     for match in PHONE.finditer(text):
         if free(*match.span()):
-            value = _phone_value(match.group())
-            if value is not None:
-                found.append(Contact("PHONE", value, match.start(), match.end()))
+            phone = _phone_value(match.group())
+            if phone is not None:
+                found.append(Contact("PHONE", phone, match.start(), match.end()))
                 taken.append(match.span())
     return sorted(found, key=lambda contact: contact.start)
 
