@@ -115,3 +115,16 @@ def test_cli_json_lines_and_bad_file_exit_status(tmp_path: Path) -> None:
     assert lines[0]["name"] == "Ada Moreau"
     assert lines[1]["error"]["code"] == "E101"
     assert lines[1]["path"] == str(empty)
+
+
+def test_glued_list_items_are_separate_skills() -> None:
+    """'C++,Python' and 'C#/.NET' are split: each name is found, not one unknown token.
+
+    ('C#' itself is then left out by the vocabulary's rule against short names glued to a
+    slash, as in 'A/R'.)
+    """
+    from matching.parsing import parse_resume_text
+
+    profile = parse_resume_text("Jane Roe\nSkills\nC++,Python and C#/.NET\n", today=TODAY)
+    found = {skill.source.text for skill in profile.skills}
+    assert {"C++", "Python", ".NET"} <= found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Literal
 import spacy
 from spacy.language import Language
 from spacy.tokenizer import Tokenizer
+from spacy.util import compile_infix_regex, registry
 
 # Registers the project's factories (matching_sections, _contacts, _fields, _skills).
 from matching.parsing import _contacts, _fields, _sections  # noqa: F401
@@ -22,14 +24,33 @@ Extractor = Literal["trained", "rules"]
 _TOKENIZER_CACHE = 1_000_000
 
 
+# 'C++,Python' and 'C#/.NET' are one token to the default English rules, hiding both names.
+_EXTRA_INFIXES = (r"(?<=[+#]),(?=[\w.])", r"(?<=[+#])/(?=[\w.])")
+
+
+def make_tokenizer() -> Callable[[Language], Tokenizer]:
+    """The language's default tokenizer, also splitting after '+' and '#' in lists."""
+    default = registry.tokenizers.get("spacy.Tokenizer.v1")()
+
+    def create(nlp: Language) -> Tokenizer:
+        tokenizer: Tokenizer = default(nlp)
+        infixes = [*(nlp.Defaults.infixes or ()), *_EXTRA_INFIXES]
+        tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+        tokenizer.max_cache_size = _TOKENIZER_CACHE
+        return tokenizer
+
+    return create
+
+
+registry.tokenizers.register("matching.tokenizer.v1", func=make_tokenizer)
+
+
 def _from_config(name: str, overrides: dict[str, object] | None = None) -> Language:
     config_path = resources.files("matching.parsing").joinpath(name)
     config = spacy.util.load_config_from_str(
         config_path.read_text(encoding="utf-8"), overrides=overrides or {}
     )
-    nlp = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
-    if isinstance(nlp.tokenizer, Tokenizer):
-        nlp.tokenizer.max_cache_size = _TOKENIZER_CACHE
+    nlp: Language = spacy.util.load_model_from_config(config, auto_fill=True, validate=True)
     return nlp
 
 
