@@ -10,21 +10,46 @@ from pathlib import Path
 
 import pytest
 
+from matching.errors import InputError
 from matching.parsing import parse_requisition, parse_resume
 from matching.schemas import Profile
+from matching.settings import Settings
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "src" / "matching" / "examples"
 TODAY = date(2026, 11, 22)
 
 
-@pytest.fixture(scope="module")
-def ada() -> Profile:
-    return parse_resume(EXAMPLES / "resumes" / "ada_moreau.txt", today=TODAY)
+@pytest.fixture(scope="module", params=["rules", "trained"])
+def settings(request: pytest.FixtureRequest) -> Settings:
+    """Rules-only mode always; trained mode when `make train-parser` has built the model."""
+    if request.param == "rules":
+        return Settings(field_model="/nonexistent/fields")
+    settings = Settings()
+    if not (settings.field_model_path() / "meta.json").is_file():
+        pytest.skip("models/fields is absent (build it with `make train-parser`)")
+    return settings
 
 
 @pytest.fixture(scope="module")
-def li() -> Profile:
-    return parse_resume(EXAMPLES / "resumes" / "li_wei.html", today=TODAY)
+def ada(settings: Settings) -> Profile:
+    return parse_resume(EXAMPLES / "resumes" / "ada_moreau.txt", today=TODAY, settings=settings)
+
+
+@pytest.fixture(scope="module")
+def li(settings: Settings) -> Profile:
+    return parse_resume(EXAMPLES / "resumes" / "li_wei.html", today=TODAY, settings=settings)
+
+
+@pytest.fixture(scope="module")
+def sam(settings: Settings) -> Profile:
+    return parse_resume(EXAMPLES / "resumes" / "sam_okafor.pdf", today=TODAY, settings=settings)
+
+
+def test_extractor_mode_is_reported(ada: Profile, settings: Settings) -> None:
+    """A profile says whether the trained extractor ran; rules-only mode warns (W104)."""
+    trained = (settings.field_model_path() / "meta.json").is_file()
+    assert ada.extractor == ("trained" if trained else "rules")
+    assert any(w.code == "W104" for w in ada.warnings) is not trained
 
 
 def _concepts(profile: Profile) -> set[str]:
@@ -128,3 +153,35 @@ def test_glued_list_items_are_separate_skills() -> None:
     profile = parse_resume_text("Jane Roe\nSkills\nC++,Python and C#/.NET\n", today=TODAY)
     found = {skill.source.text for skill in profile.skills}
     assert {"C++", "Python", ".NET"} <= found
+
+
+def test_hidden_pdf_keywords_do_not_count(sam: Profile) -> None:
+    """White and 1 pt keywords in a PDF are reported (W101) and never become skills."""
+    warning = next(w for w in sam.warnings if w.code == "W101")
+    assert "white" in warning.message
+    assert "tiny" in warning.message
+    assert not {"python", "kubernetes", "tensorflow", "machine learning"} & _concepts(sam)
+    assert "microsoft excel" in _concepts(sam)
+
+
+def test_pdf_positions(sam: Profile) -> None:
+    """Both positions of the PDF example are read with their employers."""
+    assert [(e.title, e.company, e.start) for e in sam.experience] == [
+        ("Senior Accountant", "Harbour Logistics Ltd", "2021-04"),
+        ("Accountant", "Pennine Audit Partners", "2018-09"),
+    ]
+
+
+def test_docx_vanished_run_is_ignored(settings: Settings) -> None:
+    """A DOCX run marked hidden is reported and does not count."""
+    maria = parse_resume(EXAMPLES / "resumes" / "maria_santos.docx", today=TODAY, settings=settings)
+    assert maria.name == "Maria Santos"
+    assert any(w.code == "W101" for w in maria.warnings)
+    assert not {"java", "python", "sql"} & _concepts(maria)
+
+
+def test_scanned_pdf_is_refused() -> None:
+    """An image-only PDF is refused with E105, never turned into an empty profile."""
+    with pytest.raises(InputError) as caught:
+        parse_resume(EXAMPLES / "resumes" / "scanned_resume.pdf")
+    assert caught.value.code == "E105"

@@ -239,14 +239,12 @@ def _split_line(
             if first and first not in candidates and _plausible_name(first):
                 candidates.append(first)
     title = next((c for c in candidates if is_title(c)), None)
-    company = next(
-        (
-            c
-            for c in candidates
-            if c != title and not is_title(c) and not heading_label(c) and "city" not in c.lower()
-        ),
-        None,
-    )
+    others = [
+        c for c in candidates if c != title and not heading_label(c) and "city" not in c.lower()
+    ]
+    # 'Pennine Audit Partners' also reads as a title: a name that is not one is preferred, but
+    # the remaining fragment is still the employer.
+    company = next((c for c in others if not is_title(c)), others[0] if others else None)
     return title, company
 
 
@@ -320,7 +318,8 @@ def find_degrees(
         level = degree_level(hint.text if hint else line)
         if hint is None and level is None:
             continue
-        degree = _clean(hint.text) if hint else _degree_phrase(line)
+        # A model's DEGREE span can run over the school and year on the same line.
+        degree = _degree_phrase(hint.text if hint else line)
         # The entry's own line first, then the lines after it, then the one before, never
         # crossing into another degree's line.
         order = [

@@ -52,12 +52,23 @@ def _section_at(sections: list[Section], offset: int) -> str | None:
     return next((s.label for s in sections if s.start <= offset < s.end), None)
 
 
-def _skills(doc: Doc, sections: list[Section]) -> list[Skill]:
+def _skills(
+    doc: Doc, sections: list[Section], hints: list[Hint], employers: list[str]
+) -> list[Skill]:
     vocabulary = load_skill_vocabulary()
+    # 'Logistics' in 'Harbour Logistics Ltd' is an employer's name, not a skill.
+    names = [(h.start, h.end) for h in hints if h.label in ("COMPANY", "ORG", "INSTITUTION")]
+    text = doc.text
     skills: dict[str, Skill] = {}
     for span in doc.spans["skills"]:
         concept = vocabulary.get(span.kb_id_)
         if concept is None or concept.id in skills:
+            continue
+        if any(start <= span.start_char and span.end_char <= end for start, end in names):
+            continue
+        line_start = text.rfind("\n", 0, span.start_char) + 1
+        line = text[line_start : text.find("\n", span.end_char) % (len(text) + 1)]
+        if any(span.text in name and name in line for name in employers):
             continue
         skills[concept.id] = Skill(
             label=concept.label,
@@ -168,7 +179,7 @@ def profile_from_doc(
         phones=_unique(value for kind, value in contacts if kind == "PHONE"),
         links=_unique(value for kind, value in contacts if kind == "URL"),
         location=location,
-        skills=_skills(doc, sections),
+        skills=_skills(doc, sections, hints, companies),
         titles=titles,
         companies=companies,
         education=[
