@@ -11,6 +11,7 @@ from matching.parsing._entries import (
     find_degrees,
     find_positions,
     guess_name,
+    headline_titles,
 )
 
 TITLES = {"accountant", "senior data engineer", "data engineer", "registered nurse"}
@@ -127,3 +128,16 @@ def test_education_across_blank_lines() -> None:
 def test_plausible_name(fragment: str, plausible: bool) -> None:
     """Only short capitalised fragments without dates are taken as titles or employers."""
     assert _plausible_name(fragment) is plausible
+
+
+@pytest.mark.parametrize(
+    ("header", "titles"),
+    [
+        ("Ada Moreau\nSenior Data Engineer\nLyon", ["Senior Data Engineer"]),
+        ("Ada Moreau\nada@example.org", []),
+        ("Ada Moreau\nData Engineer | Lyon | +33 6 12", ["Data Engineer"]),
+    ],
+)
+def test_headline_title(header: str, titles: list[str]) -> None:
+    """The title under the name in the header is the candidate's current title."""
+    assert headline_titles(header, is_title=is_title) == titles

@@ -135,6 +135,16 @@ def guess_name(header: str, *, is_title: Callable[[str], bool]) -> str | None:
     return None
 
 
+def headline_titles(header: str, *, is_title: Callable[[str], bool]) -> list[str]:
+    """The job title a resume opens with, under the name ('Ada Moreau / Senior Data Engineer')."""
+    found = []
+    for line in header.split("\n")[:5]:
+        first = _clean(_CLAUSE_SPLIT.split(line.strip())[0]) if line.strip() else None
+        if first and _plausible_name(first) and is_title(first):
+            found.append(first)
+    return found[:1]
+
+
 def find_positions(
     text: str,
     start: int,

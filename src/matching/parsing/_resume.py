@@ -14,7 +14,13 @@ from spacy.tokens import Doc
 from matching.errors import MatchingError, Warnings
 from matching.parsing._dates import total_years
 from matching.parsing._documents import ExtractedText, extract_text
-from matching.parsing._entries import Hint, find_degrees, find_positions, guess_name
+from matching.parsing._entries import (
+    Hint,
+    find_degrees,
+    find_positions,
+    guess_name,
+    headline_titles,
+)
 from matching.parsing._pipeline import resume_pipeline
 from matching.schemas import (
     DocumentInfo,
@@ -160,7 +166,9 @@ def profile_from_doc(
         for degree in find_degrees(text, lo, hi, hints, max_year=today.year + 6)
     ]
     titles = _unique(
-        [p.title for p in positions] + [h.text.strip() for h in hints if h.label == "TITLE"]
+        headline_titles(text[:header_end], is_title=occupations.is_title)
+        + [p.title for p in positions]
+        + [h.text.strip() for h in hints if h.label == "TITLE"]
     )
     companies = _unique(
         [p.company for p in positions] + [h.text.strip() for h in hints if h.label == "COMPANY"]
