@@ -37,6 +37,12 @@ def data_dir() -> Path:
     return Path(__file__).resolve().parent / "data"
 
 
+@functools.lru_cache(maxsize=4)
+def _default_path(filename: str) -> Path:
+    """A shipped vocabulary file's resolved path (computed once)."""
+    return (data_dir() / filename).resolve()
+
+
 @dataclass(frozen=True, slots=True)
 class Concept:
     """A skill concept of ESCO or O*NET.
@@ -291,7 +297,9 @@ def load_skill_vocabulary(path: Path | str | None = None) -> SkillVocabulary:
     matching.errors.ConfigError
         E202 when the file is missing, corrupt, or built for another version.
     """
-    resolved = Path(path) if path is not None else data_dir() / SKILLS_FILENAME
+    if path is None:  # the hot path: no file-system look-ups per call
+        return _load_skill_vocabulary(_default_path(SKILLS_FILENAME))
+    resolved = Path(path)
     if resolved.is_dir():
         resolved = resolved / SKILLS_FILENAME
     return _load_skill_vocabulary(resolved.resolve())
