@@ -81,8 +81,9 @@ class FieldExtractor:
 
     def __call__(self, doc: Doc) -> Doc:
         sections = [(s.label_, s.start_char, s.end_char) for s in doc.spans.get("sections", [])]
-        windows = field_windows(doc.text, sections)
-        sub_text = "\n".join(doc.text[start:end] for start, end in windows)
+        text = doc.text  # spaCy rebuilds this string from the tokens on every access
+        windows = field_windows(text, sections)
+        sub_text = "\n".join(text[start:end] for start, end in windows)
         sub_starts: list[int] = []
         position = 0
         for start, end in windows:

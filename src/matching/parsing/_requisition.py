@@ -65,6 +65,7 @@ def _skills(
         found.append((span.start, span.end, span.text, vocabulary.lookup(span.text)))
     required: dict[str, Skill] = {}
     preferred: dict[str, Skill] = {}
+    whole = doc.text  # rebuilt from the tokens on every access
     for start, end, text, concept in sorted(found, key=lambda item: item[0]):
         section = _section_at(sections, start)
         if section in _NOT_REQUIREMENTS:
@@ -80,7 +81,7 @@ def _skills(
             key = label.casefold()
             skill = Skill(label=label, concept_id=None, taxonomy="none", source=source)
         is_preferred = section == "preferred" or (
-            section != "requirements" and bool(_PREFERRED_CUE.search(_sentence_at(doc.text, start)))
+            section != "requirements" and bool(_PREFERRED_CUE.search(_sentence_at(whole, start)))
         )
         (preferred if is_preferred else required).setdefault(key, skill)
     for key in required:
