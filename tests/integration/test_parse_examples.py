@@ -185,3 +185,11 @@ def test_scanned_pdf_is_refused() -> None:
     with pytest.raises(InputError) as caught:
         parse_resume(EXAMPLES / "resumes" / "scanned_resume.pdf")
     assert caught.value.code == "E105"
+
+
+def test_rules_mode_names_the_missing_model() -> None:
+    """W104 names the folder where the trained extractor was looked for."""
+    settings = Settings(field_model="/nonexistent/fields")
+    profile = parse_resume(EXAMPLES / "resumes" / "ada_moreau.txt", settings=settings)
+    (warning,) = [w for w in profile.warnings if w.code == "W104"]
+    assert "/nonexistent/fields" in warning.message

@@ -7,6 +7,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from spacy.tokens import Doc
@@ -129,8 +130,12 @@ def profile_from_doc(
     trained: bool,
     today: date | None = None,
     extracted: ExtractedText | None = None,
+    field_model: Path | None = None,
 ) -> Profile:
-    """Read a ``Profile`` from a document processed by the resume pipeline."""
+    """Read a ``Profile`` from a document processed by the resume pipeline.
+
+    ``field_model`` is where the trained extractor was looked for (named in warning W104).
+    """
     today = today or date.today()
     text = doc.text
     occupations = load_occupations()
@@ -176,7 +181,8 @@ def profile_from_doc(
 
     warnings = list(extracted.warnings) if extracted else []
     if not trained:
-        warnings.append(Issue.of(Warnings.W104, path=get_settings().field_model_path()))
+        path = field_model or get_settings().field_model_path()
+        warnings.append(Issue.of(Warnings.W104, path=path))
     for what in ("experience", "education"):
         if not any(s.label == what for s in sections):
             warnings.append(Issue.of(Warnings.W107, what=what))
@@ -230,7 +236,12 @@ def parse_resume_text(
     """Parse a resume given as plain text."""
     settings = settings or get_settings()
     nlp, extractor = resume_pipeline(settings.field_model_path(), settings.spacy_base_model)
-    return profile_from_doc(nlp(text), trained=extractor == "trained", today=today)
+    return profile_from_doc(
+        nlp(text),
+        trained=extractor == "trained",
+        today=today,
+        field_model=settings.field_model_path(),
+    )
 
 
 def parse_resume(
@@ -251,7 +262,11 @@ def parse_resume(
     extracted = extract_text(source, filename=filename, settings=settings)
     nlp, extractor = resume_pipeline(settings.field_model_path(), settings.spacy_base_model)
     return profile_from_doc(
-        nlp(extracted.text), trained=extractor == "trained", today=today, extracted=extracted
+        nlp(extracted.text),
+        trained=extractor == "trained",
+        today=today,
+        extracted=extracted,
+        field_model=settings.field_model_path(),
     )
 
 
@@ -280,7 +295,11 @@ def parse_resumes(
                 yield (
                     path,
                     profile_from_doc(
-                        next(docs), trained=extractor == "trained", today=today, extracted=item
+                        next(docs),
+                        trained=extractor == "trained",
+                        today=today,
+                        extracted=item,
+                        field_model=settings.field_model_path(),
                     ),
                 )
         pending.clear()
