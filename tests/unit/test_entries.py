@@ -141,3 +141,21 @@ def test_plausible_name(fragment: str, plausible: bool) -> None:
 def test_headline_title(header: str, titles: list[str]) -> None:
     """The title under the name in the header is the candidate's current title."""
     assert headline_titles(header, is_title=is_title) == titles
+
+
+def test_school_without_a_recognised_degree_is_kept() -> None:
+    """A school listed in the education section counts even when no degree is recognised."""
+    text = "Education\nElectrical Engineering\nSaranathan College of Engineering - Trichy 2014\n"
+    (entry,) = find_degrees(text, 0, len(text), [], max_year=2030)
+    assert (entry.degree, entry.institution, entry.year) == (
+        None,
+        "Saranathan College of Engineering",
+        2014,
+    )
+
+
+def test_school_of_a_degree_is_not_repeated() -> None:
+    """The school already attached to a degree is not listed again on its own."""
+    text = "Education\nBSc Physics\nExample University, 2012\n"
+    entries = find_degrees(text, 0, len(text), [], max_year=2030)
+    assert [e.institution for e in entries] == ["Example University"]

@@ -361,7 +361,30 @@ def find_degrees(
                 max(found_years) if found_years else None,
             )
         )
-    return _merge_duplicates(entries)
+    return _merge_duplicates(entries) + _schools_without_degree(
+        lines, institutions, [e.institution for e in entries], max_year=max_year
+    )
+
+
+def _schools_without_degree(
+    lines: Sequence[tuple[int, str]],
+    institutions: Sequence[Hint],
+    known: Sequence[str | None],
+    *,
+    max_year: int,
+) -> list[Degree]:
+    """Schools named in an education section on a line of their own, with no degree found."""
+    seen = {name.casefold() for name in known if name}
+    found: list[Degree] = []
+    for offset, line in lines:
+        hint = next((h for h in institutions if offset <= h.start < offset + len(line) + 1), None)
+        name = _clean(hint.text) if hint else _institution_in([line])
+        if not name or name.casefold() in seen or not _plausible_name(name):
+            continue
+        seen.add(name.casefold())
+        years = [int(y) for y in YEAR.findall(line) if int(y) <= max_year]
+        found.append(Degree(None, None, name, max(years) if years else None))
+    return found
 
 
 def _degree_phrase(line: str) -> str | None:
