@@ -26,6 +26,12 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+# Imported as `benchmarks._x` by the tests and as a top-level module by the scripts.
+if __package__:
+    from ._rates import rates
+else:
+    from _rates import rates
+
 _WORD = re.compile(r"\w+")
 _YEARS = re.compile(r"\(\s*(?:less\s+than\s+)?\d*\s*\+?\s*years?\s*\)", re.IGNORECASE)
 _SKILL_SEPARATORS = re.compile(r"[\n,;•◦▪●❖■►✓➢|]+|\s+-\s+|\s{3,}|\t")
@@ -73,18 +79,17 @@ class FieldCounts:
     @property
     def precision(self) -> float:
         """Correct predicted values over predicted values (0 when none were predicted)."""
-        return self.correct / self.predicted if self.predicted else 0.0
+        return rates(self.correct, self.predicted, self.found, self.gold)[0]
 
     @property
     def recall(self) -> float:
         """Found gold values over gold values (0 when there is no gold value)."""
-        return self.found / self.gold if self.gold else 0.0
+        return rates(self.correct, self.predicted, self.found, self.gold)[1]
 
     @property
     def f1(self) -> float:
         """Harmonic mean of precision and recall (0 when both are 0)."""
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
+        return rates(self.correct, self.predicted, self.found, self.gold)[2]
 
     def as_dict(self) -> dict[str, float | int]:
         """The counts and the three rates, for JSON."""

@@ -19,6 +19,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+# Imported as `benchmarks._x` by the tests and as a top-level module by the scripts.
+if __package__:
+    from ._rates import rates
+else:
+    from _rates import rates
+
 Span = tuple[int, int]
 Mode = Literal["strict", "loose"]
 
@@ -41,18 +47,17 @@ class SpanCounts:
     @property
     def precision(self) -> float:
         """Matched predictions over predictions."""
-        return self.matched / self.predicted if self.predicted else 0.0
+        return rates(self.matched, self.predicted, self.matched, self.gold)[0]
 
     @property
     def recall(self) -> float:
         """Matched gold spans over gold spans."""
-        return self.matched / self.gold if self.gold else 0.0
+        return rates(self.matched, self.predicted, self.matched, self.gold)[1]
 
     @property
     def f1(self) -> float:
         """Harmonic mean of precision and recall."""
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
+        return rates(self.matched, self.predicted, self.matched, self.gold)[2]
 
     def as_dict(self) -> dict[str, float | int]:
         """Counts and scores as a JSON-ready mapping."""
