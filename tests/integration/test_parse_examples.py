@@ -164,6 +164,11 @@ def test_hidden_pdf_keywords_do_not_count(sam: Profile) -> None:
     assert "microsoft excel" in _concepts(sam)
 
 
+def test_location_from_a_header_segment(sam: Profile) -> None:
+    """'Leeds, United Kingdom | e-mail | phone' gives the location."""
+    assert sam.location == "Leeds, United Kingdom"
+
+
 def test_pdf_positions(sam: Profile) -> None:
     """Both positions of the PDF example are read with their employers."""
     assert [(e.title, e.company, e.start) for e in sam.experience] == [

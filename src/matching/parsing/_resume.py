@@ -109,10 +109,23 @@ def _hints(doc: Doc, trained: bool) -> list[Hint]:
 _CITY_BEFORE = re.compile(r"([A-Z][A-Za-z.'’-]+(?: [A-Z][A-Za-z.'’-]+){0,2}) ?, ?$")
 
 
+# A header segment such as 'Leeds, United Kingdom' or 'Austin, TX 78701'.
+_WORD = r"[A-Z][A-Za-z.'’-]+"
+_PLACE = re.compile(rf"^({_WORD}(?: {_WORD}){{0,2}}, ?{_WORD}(?: {_WORD})?)(?: \d{{4,6}})?$")
+
+
 def _location(text: str, hints: list[Hint], *, limit: int) -> str | None:
-    """The first place named near the top, with the city before it ('Lyon, France')."""
+    """The first place named near the top, with the city before it ('Lyon, France').
+
+    Without a place entity, a header segment written as 'City, Region' is taken.
+    """
     hint = next((h for h in hints if h.label == "LOCATION" and h.start < limit), None)
     if hint is None:
+        for line in text[:limit].split("\n")[:8]:
+            for segment in re.split(r"\s*[|•·]\s*", line.strip()):
+                place = _PLACE.match(segment)
+                if place and "@" not in segment:
+                    return place.group(1)
         return None
     line_start = text.rfind("\n", 0, hint.start) + 1
     city = _CITY_BEFORE.search(text[line_start : hint.start])
