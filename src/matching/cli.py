@@ -144,7 +144,7 @@ def parse(
             if isinstance(result, MatchingError):
                 failures += 1
                 if as_json:
-                    out.print_json(data=_error_line(path, result), indent=None)
+                    sys.stdout.write(json.dumps(_error_line(path, result)) + "\n")
                 else:
                     err.print(f"[red]{path}: {result.code}[/] {result.message} {result.remedy}")
             elif as_json:
@@ -191,5 +191,13 @@ def demo() -> None:
 
 
 def main() -> None:
-    """Entry point of the ``matching`` console script."""
-    app()
+    """Entry point of the ``matching`` console script.
+
+    A configuration error (a broken model folder, an invalid setting) ends the command with its
+    code and remedy and exit status 2, not a traceback.
+    """
+    try:
+        app()
+    except MatchingError as error:
+        Console(stderr=True).print(f"[red]{error.code}[/] {error.message}\n{error.remedy}")
+        raise SystemExit(2) from error

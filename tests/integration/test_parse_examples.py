@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import date
@@ -198,3 +199,21 @@ def test_rules_mode_names_the_missing_model() -> None:
     profile = parse_resume(EXAMPLES / "resumes" / "ada_moreau.txt", settings=settings)
     (warning,) = [w for w in profile.warnings if w.code == "W104"]
     assert "/nonexistent/fields" in warning.message
+
+
+def test_cli_reports_a_broken_model_without_a_traceback(tmp_path: Path) -> None:
+    """A model folder that cannot be loaded ends the command with E201 and status 2."""
+    broken = tmp_path / "fields"
+    broken.mkdir()
+    (broken / "meta.json").write_text("{not json", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "matching", "parse", str(EXAMPLES / "resumes" / "ada_moreau.txt")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "MATCHING_FIELD_MODEL": str(broken)},
+    )
+    assert result.returncode == 2
+    assert "E201" in result.stderr
+    assert "Traceback" not in result.stderr
