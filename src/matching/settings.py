@@ -47,6 +47,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="MATCHING_", extra="ignore")
 
+    home: Path = Field(default_factory=lambda: _project_root() / "var")
     data_dir: Path | None = None
     models_dir: Path = Field(default_factory=lambda: _project_root() / "models")
     max_file_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
