@@ -22,7 +22,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 from spacy.util import filter_spans
 
-from matching.datasets._dataturks import (
+from matching.datasets._resume_ner import (
     SPLIT_SEED,
     AnnotatedResume,
     alignment_stats,
@@ -121,7 +121,7 @@ def write_split_file(prepared: Prepared, path: Path = SPLIT_FILE) -> None:
     """Write the document ids of each side (sha1 of the content; no personal data)."""
     split = {
         "source": "dataturks_resume_ner/traindata.json",
-        "method": "matching.datasets._dataturks.split_dataturks (sha1 of seed and person)",
+        "method": "matching.datasets._resume_ner.split_dataturks (sha1 of seed and person)",
         "seed": SPLIT_SEED,
         "test_fraction": TEST_FRACTION,
         "dev_seed": DEV_SEED,

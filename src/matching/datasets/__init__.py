@@ -6,7 +6,7 @@ posting sentences with skill and knowledge spans (SkillSpan).
 
 from __future__ import annotations
 
-from matching.datasets._dataturks import (
+from matching.datasets._resume_ner import (
     LABEL_MAP,
     NER_LABELS,
     SPLIT_SEED,

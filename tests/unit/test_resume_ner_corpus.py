@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from matching.datasets._dataturks import (
+from matching.datasets._resume_ner import (
     LABEL_MAP,
     NER_LABELS,
     AnnotatedResume,
