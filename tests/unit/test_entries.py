@@ -159,3 +159,42 @@ def test_school_of_a_degree_is_not_repeated() -> None:
     text = "Education\nBSc Physics\nExample University, 2012\n"
     entries = find_degrees(text, 0, len(text), [], max_year=2030)
     assert [e.institution for e in entries] == ["Example University"]
+
+
+@pytest.mark.parametrize(
+    ("header", "titles"),
+    [
+        ("Ramesh Rao\nCES ASSOCIATE CONSULTANT\nBangalore", ["CES ASSOCIATE CONSULTANT"]),
+        ("Puneeth Rao\nEscalation Specialist - HiPower Support Centre", ["Escalation Specialist"]),
+        ("Ramesh Rao\nBangalore, Karnataka - Email me", []),
+        ("Ramesh Rao\nTotal IT experience 5 Years", []),
+    ],
+)
+def test_line_under_the_name_is_the_headline(header: str, titles: list[str]) -> None:
+    """The line right under the name is the headline title, unless it is a place or a count."""
+    assert (
+        headline_titles(
+            header, is_title=is_title, name="Ramesh Rao" if "Ramesh" in header else "Puneeth Rao"
+        )
+        == titles
+    )
+
+
+def test_sentence_case_title_next_to_dates() -> None:
+    """A title in sentence case is still a title when the occupation index knows it."""
+    text = (
+        "WORK EXPERIENCE\n\nData engineer\n\nNorthwind Traders -  Lyon -\n\n"
+        "February 2016 to Present\n"
+    )
+    (position,) = find_positions(text, 0, len(text), [], is_title=is_title)
+    assert (position.title, position.company) == ("Data engineer", "Northwind Traders")
+
+
+@pytest.mark.parametrize(
+    "fragment", ["Infosys group as a Test Analyst", "BI / Big Data/ Azure", "Worked for Acme"]
+)
+def test_clauses_and_lists_are_not_titles(fragment: str) -> None:
+    """Fragments that are clauses or lists are never taken as a title or an employer."""
+    from matching.parsing._entries import _fragment
+
+    assert not _fragment(fragment)

@@ -135,14 +135,32 @@ def guess_name(header: str, *, is_title: Callable[[str], bool]) -> str | None:
     return None
 
 
-def headline_titles(header: str, *, is_title: Callable[[str], bool]) -> list[str]:
-    """The job title a resume opens with, under the name ('Ada Moreau / Senior Data Engineer')."""
-    found = []
-    for line in header.split("\n")[:5]:
-        first = _clean(_CLAUSE_SPLIT.split(line.strip())[0]) if line.strip() else None
-        if first and _plausible_name(first) and is_title(first):
-            found.append(first)
-    return found[:1]
+def headline_titles(
+    header: str, *, is_title: Callable[[str], bool], name: str | None = None
+) -> list[str]:
+    """The job title a resume opens with, under the name ('Ada Moreau / Senior Data Engineer').
+
+    A line the occupation index knows as a title counts; so does the line right under the
+    ``name`` when it reads like a name of something (no digits or commas), since that is where
+    resumes put their headline even for titles no taxonomy lists ('CES Associate Consultant').
+    """
+    lines = [line.strip() for line in header.split("\n")[:6] if line.strip()]
+    for index, line in enumerate(lines):
+        first = _clean(_CLAUSE_SPLIT.split(line)[0])
+        if not first or not _plausible_name(first):
+            continue
+        under_name = (
+            name is not None
+            and index > 0
+            and " ".join(lines[index - 1].split()).casefold() == name.casefold()
+            and "," not in line
+            and len(first.split()) >= 2  # a lone word under a name is as often a place
+            and not any(ch.isdigit() for ch in first)
+            and not heading_label(first)
+        )
+        if under_name or is_title(first):
+            return [first]
+    return []
 
 
 def find_positions(
@@ -241,16 +259,20 @@ def _split_line(
         for chunk in (text[line_start:date_start], text[date_end:line_end])
         for p in _CLAUSE_SPLIT.split(chunk)
     ]
-    candidates = [p for p in parts if p and _plausible_name(p)]
+    candidates = [p for p in parts if p and _fragment(p)]
     if len(candidates) < 2:
         # Neighbouring lines: their first clause ('Northwind Traders - Lyon' -> the employer).
         for _offset, line in _lines(text, lo, hi):
             first = _clean(_CLAUSE_SPLIT.split(line.strip())[0])
-            if first and first not in candidates and _plausible_name(first):
+            if first and first not in candidates and _fragment(first):
                 candidates.append(first)
+    # A title is vouched for by the occupation index, so sentence case is fine ('Sales and
+    # marketing specialist'); an employer must also look like a name.
     title = next((c for c in candidates if is_title(c)), None)
     others = [
-        c for c in candidates if c != title and not heading_label(c) and "city" not in c.lower()
+        c
+        for c in candidates
+        if c != title and _plausible_name(c) and not heading_label(c) and "city" not in c.lower()
     ]
     # 'Pennine Audit Partners' also reads as a title: a name that is not one is preferred, but
     # the remaining fragment is still the employer.
@@ -288,6 +310,24 @@ _SMALL_WORDS = frozenset(
         "–",
     ]
 )
+
+
+# Words that make a fragment a clause ('group as a Test Analyst', 'worked for Infosys').
+_SENTENCE = re.compile(r"\b(?:as an?|was|were|is|are|worked|working|for the)\b", re.I)
+
+
+def _fragment(text: str) -> bool:
+    """Whether a line fragment could be a title or a name: short, no dates, not a sentence."""
+    words = text.split()
+    return (
+        1 <= len(words) <= 8
+        and len(text) <= 80
+        and text[0].isalpha()
+        and not text.endswith(".")
+        and "/" not in text  # 'BI / Big Data/ Azure' is a list
+        and not _SENTENCE.search(text)
+        and not (find_date_ranges(text) or YEAR.search(text))
+    )
 
 
 def _plausible_name(text: str) -> bool:

@@ -184,7 +184,7 @@ def profile_from_doc(
         for degree in find_degrees(text, lo, hi, hints, max_year=today.year + 6)
     ]
     titles = _unique(
-        headline_titles(text[:header_end], is_title=occupations.is_title)
+        headline_titles(text[:header_end], is_title=occupations.is_title, name=name)
         + [p.title for p in positions]
         + [h.text.strip() for h in hints if h.label == "TITLE"]
     )
