@@ -16,7 +16,7 @@ from matching.errors import ConfigError, Errors
 from matching.schemas import Occupation
 from matching.taxonomy import _rules as rules
 from matching.taxonomy._text import clean_text, singularize, title_tokens
-from matching.taxonomy._vocabulary import _default_path, read_json_gz
+from matching.taxonomy._vocabulary import read_json_gz, vocabulary_file
 
 OCCUPATIONS_FORMAT = "matching.occupations"
 OCCUPATIONS_FORMAT_VERSION = 1
@@ -346,12 +346,7 @@ def load_occupations(path: Path | str | None = None) -> OccupationIndex:
     matching.errors.ConfigError
         E202 when the file is missing, corrupt, or built for another version.
     """
-    if path is None:  # the hot path: no file-system look-ups per call
-        return _load_occupations(_default_path(OCCUPATIONS_FILENAME))
-    resolved = Path(path)
-    if resolved.is_dir():
-        resolved = resolved / OCCUPATIONS_FILENAME
-    return _load_occupations(resolved.resolve())
+    return _load_occupations(vocabulary_file(path, OCCUPATIONS_FILENAME))
 
 
 __all__ = ["OccupationIndex", "load_occupations", "normalize_title"]

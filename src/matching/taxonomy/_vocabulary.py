@@ -38,9 +38,19 @@ def data_dir() -> Path:
 
 
 @functools.lru_cache(maxsize=4)
-def _default_path(filename: str) -> Path:
-    """A shipped vocabulary file's resolved path (computed once)."""
+def _shipped_file(filename: str) -> Path:
     return (data_dir() / filename).resolve()
+
+
+def vocabulary_file(path: Path | str | None, filename: str) -> Path:
+    """The resolved file to load: ``path``, ``filename`` inside the folder ``path``, or the
+    file shipped with the package when ``path`` is None (cached: no look-ups on the hot path)."""
+    if path is None:
+        return _shipped_file(filename)
+    resolved = Path(path)
+    if resolved.is_dir():
+        resolved = resolved / filename
+    return resolved.resolve()
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,12 +307,7 @@ def load_skill_vocabulary(path: Path | str | None = None) -> SkillVocabulary:
     matching.errors.ConfigError
         E202 when the file is missing, corrupt, or built for another version.
     """
-    if path is None:  # the hot path: no file-system look-ups per call
-        return _load_skill_vocabulary(_default_path(SKILLS_FILENAME))
-    resolved = Path(path)
-    if resolved.is_dir():
-        resolved = resolved / SKILLS_FILENAME
-    return _load_skill_vocabulary(resolved.resolve())
+    return _load_skill_vocabulary(vocabulary_file(path, SKILLS_FILENAME))
 
 
 __all__ = [
