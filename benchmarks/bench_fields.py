@@ -44,7 +44,7 @@ from _fieldmetrics import (
     normalise,
     split_skill_block,
 )
-from matching.datasets._resume_ner import (
+from matching.datasets import (
     SPLIT_SEED,
     AnnotatedResume,
     alignment_stats,

@@ -39,7 +39,7 @@ from rich.console import Console
 from rich.table import Table
 
 from _spanmetrics import Span, span_counts, to_token_spans
-from matching.datasets._skillspan import DOMAINS, TaggedSentence, count_skillspan, load_skillspan
+from matching.datasets import DOMAINS, TaggedSentence, count_skillspan, load_skillspan
 from matching.settings import configure_offline, get_settings
 
 RESULTS = Path(__file__).with_name("results") / "skills.json"

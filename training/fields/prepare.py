@@ -22,7 +22,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, DocBin
 from spacy.util import filter_spans
 
-from matching.datasets._resume_ner import (
+from matching.datasets import (
     SPLIT_SEED,
     AnnotatedResume,
     alignment_stats,

@@ -35,7 +35,7 @@ from spacy.cli.train import train as spacy_train
 from spacy.tokens import DocBin
 from spacy.training import Example
 
-from matching.datasets._resume_ner import load_dataturks
+from matching.datasets import load_dataturks
 from matching.settings import configure_offline, get_settings
 
 HERE = Path(__file__).resolve().parent

@@ -21,7 +21,7 @@ import spacy
 from spacy.language import Language
 from spacy.tokens import Doc, DocBin, Span
 
-from matching.datasets._skillspan import (
+from matching.datasets import (
     DOMAINS,
     TaggedSentence,
     TokenSpan,

@@ -18,14 +18,17 @@ from matching.datasets._resume_ner import (
     split_dataturks,
 )
 from matching.datasets._skillspan import (
+    DOMAINS,
     SkillSpanCounts,
     TaggedSentence,
+    TokenSpan,
     bio_to_spans,
     count_skillspan,
     load_skillspan,
 )
 
 __all__ = [
+    "DOMAINS",
     "LABEL_MAP",
     "NER_LABELS",
     "SPLIT_SEED",
@@ -34,6 +37,7 @@ __all__ = [
     "SkillSpanCounts",
     "Span",
     "TaggedSentence",
+    "TokenSpan",
     "alignment_stats",
     "bio_to_spans",
     "count_skillspan",
