@@ -51,7 +51,7 @@ def _phone_value(raw: str) -> str | None:
     if not 7 <= len(digits) <= 15 or _YEAR_RANGE.match(raw.strip()):
         return None
     if re.fullmatch(r"(?:19|20)\d{2}", digits[:4]) and len(digits) == 8 and "-" in raw:
-        return None  # '2011-2015' style ranges without spaces
+        return None  # an ISO date ('1999-12-31') or a year glued to digits ('2011-0315')
     if re.fullmatch(r"\d{1,2}[./-]\d{1,2}[./-]\d{2,4}", raw.strip()):
         return None  # a date
     return ("+" if raw.strip().startswith("+") else "") + digits
