@@ -12,7 +12,7 @@ from matching.errors import Warnings
 from matching.parsing._documents import ExtractedText, extract_text
 from matching.parsing._entries import degree_levels
 from matching.parsing._pipeline import requisition_pipeline, skill_tagger
-from matching.parsing._resume import _document_info, _section_at, _sections
+from matching.parsing._shared import document_info, section_at, sections_of
 from matching.parsing._skilltagger import TaggedSpan
 from matching.schemas import Issue, Requisition, Section, Skill, SourceSpan
 from matching.settings import Settings, get_settings
@@ -67,7 +67,7 @@ def _skills(
     preferred: dict[str, Skill] = {}
     whole = doc.text  # rebuilt from the tokens on every access
     for start, end, text, concept in sorted(found, key=lambda item: item[0]):
-        section = _section_at(sections, start)
+        section = section_at(sections, start)
         if section in _NOT_REQUIREMENTS:
             continue
         source = SourceSpan(start=start, end=end, text=text, section=section)
@@ -134,7 +134,7 @@ def requisition_from_doc(
     ``tagged`` are the trained skill tagger's spans over the same text, if it ran.
     """
     text = doc.text
-    sections = _sections(doc)
+    sections = sections_of(doc)
     if title is None:
         first = next((line.strip() for line in text.split("\n") if line.strip()), "")
         title = first[:120] or None
@@ -155,7 +155,7 @@ def requisition_from_doc(
         remote=remote_policy(text),
         sections=sections,
         warnings=(list(extracted.warnings) if extracted else []) + (warnings or []),
-        document=_document_info(extracted, text),
+        document=document_info(extracted, text),
     )
 
 

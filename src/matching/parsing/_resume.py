@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -23,8 +22,8 @@ from matching.parsing._entries import (
     headline_titles,
 )
 from matching.parsing._pipeline import resume_pipeline
+from matching.parsing._shared import document_info, section_at, sections_of
 from matching.schemas import (
-    DocumentInfo,
     Education,
     Experience,
     Issue,
@@ -46,17 +45,6 @@ def _unique(values: Iterable[str | None]) -> list[str]:
         if value and value.casefold() not in seen:
             seen[value.casefold()] = value
     return list(seen.values())
-
-
-def _sections(doc: Doc) -> list[Section]:
-    return [
-        Section(label=span.label_, heading=span.id_, start=span.start_char, end=span.end_char)
-        for span in doc.spans["sections"]
-    ]
-
-
-def _section_at(sections: list[Section], offset: int) -> str | None:
-    return next((s.label for s in sections if s.start <= offset < s.end), None)
 
 
 def _skills(
@@ -85,7 +73,7 @@ def _skills(
                 start=span.start_char,
                 end=span.end_char,
                 text=span.text,
-                section=_section_at(sections, span.start_char),
+                section=section_at(sections, span.start_char),
             ),
         )
     return list(skills.values())
@@ -152,7 +140,7 @@ def profile_from_doc(
     today = today or date.today()
     text = doc.text
     occupations = load_occupations()
-    sections = _sections(doc)
+    sections = sections_of(doc)
     hints = _hints(doc, trained)
     header_end = next((s.end for s in sections if s.label == "header"), min(len(text), 400))
 
@@ -222,24 +210,8 @@ def profile_from_doc(
         total_experience_years=years,
         sections=sections,
         warnings=warnings,
-        document=_document_info(extracted, text),
+        document=document_info(extracted, text),
         extractor="trained" if trained else "rules",
-    )
-
-
-def _document_info(extracted: ExtractedText | None, text: str) -> DocumentInfo:
-    if extracted is None:
-        return DocumentInfo(
-            media_type="text/plain",
-            characters=len(text),
-            sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        )
-    return DocumentInfo(
-        path=extracted.path,
-        media_type=extracted.media_type,
-        sha256=extracted.sha256,
-        pages=extracted.pages,
-        characters=len(text),
     )
 
 
