@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from matching.taxonomy._build import BuildReport, build_vocabulary
 from matching.taxonomy._occupations import OccupationIndex, load_occupations, normalize_title
+from matching.taxonomy._relations import SkillRelations, build_skill_relations, load_skill_relations
 from matching.taxonomy._text import normalize_term
 from matching.taxonomy._vocabulary import (
     Concept,
@@ -46,10 +47,13 @@ __all__ = [
     "Concept",
     "OccupationIndex",
     "SkillMatcher",
+    "SkillRelations",
     "SkillVocabulary",
     "SurfaceForm",
+    "build_skill_relations",
     "build_vocabulary",
     "load_occupations",
+    "load_skill_relations",
     "load_skill_vocabulary",
     "normalize_term",
     "normalize_title",

@@ -940,6 +940,9 @@ def main(argv: list[str] | None = None) -> int:
     if source is None:  # resolved_data_dir(required=True) raised already
         return 2
     report = build_vocabulary(source, args.out)
+    from matching.taxonomy._relations import build_skill_relations
+
+    print(f"{'relations':>18}: {build_skill_relations(source, args.out)}", file=sys.stdout)
     for name, value in vars(report).items():
         print(f"{name:>18}: {value}", file=sys.stdout)
     return 0
