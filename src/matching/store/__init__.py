@@ -1,0 +1,63 @@
+"""The project's database: candidates, documents, profiles, requisitions, embeddings, scores.
+
+SQLAlchemy 2; a SQLite file by default (``<MATCHING_HOME>/matching.db``), PostgreSQL or any
+other database by URL (``MATCHING_DATABASE_URL``)::
+
+    from matching.features import load_encoder
+    from matching.store import Store, ingest_paths
+
+    store = Store.open()
+    encoder = load_encoder(cache=store.embedding_cache())
+    report = ingest_paths(["resumes/"], store=store, encoder=encoder)
+    pool = store.pool(encoder.model_id)      # profiles, texts and vectors of the whole pool
+
+Extracted text is personal data and is kept only in the ``documents`` table;
+:meth:`Store.delete_candidate` removes a candidate with everything derived from them.
+"""
+
+from __future__ import annotations
+
+from matching.store._engine import resolve_url
+from matching.store._ingest import (
+    SUPPORTED_SUFFIXES,
+    IngestFailure,
+    IngestReport,
+    expand_paths,
+    ingest_paths,
+    parser_version,
+)
+from matching.store._models import Base
+from matching.store._records import (
+    CandidateWrite,
+    DeletionReport,
+    NewScore,
+    Pool,
+    StoredCandidate,
+    StoredDocument,
+    StoredRequisition,
+    StoredScore,
+)
+from matching.store._store import WHOLE_INDEX, WHOLE_LABEL, Store, StoreEmbeddingCache
+
+__all__ = [
+    "SUPPORTED_SUFFIXES",
+    "WHOLE_INDEX",
+    "WHOLE_LABEL",
+    "Base",
+    "CandidateWrite",
+    "DeletionReport",
+    "IngestFailure",
+    "IngestReport",
+    "NewScore",
+    "Pool",
+    "Store",
+    "StoreEmbeddingCache",
+    "StoredCandidate",
+    "StoredDocument",
+    "StoredRequisition",
+    "StoredScore",
+    "expand_paths",
+    "ingest_paths",
+    "parser_version",
+    "resolve_url",
+]

@@ -1,0 +1,230 @@
+"""What the store hands back and takes in: small frozen records, independent of the tables."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+import numpy as np
+
+from matching.schemas import Profile, Requisition
+from matching.store._vectors import Vector
+
+OwnerKind = Literal["document", "requisition"]
+
+
+class ChunkLike(Protocol):
+    """A labelled piece of a document's text (``matching.features.Chunk`` is one)."""
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def index(self) -> int: ...
+
+    @property
+    def text(self) -> str: ...
+
+
+class EmbeddingLike(Protocol):
+    """A document's chunks, their vectors and the whole-document vector.
+
+    ``matching.features.DocumentEmbedding`` is one.
+    """
+
+    @property
+    def chunks(self) -> Sequence[ChunkLike]: ...
+
+    @property
+    def vectors(self) -> Vector: ...
+
+    @property
+    def whole(self) -> Vector: ...
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """A candidate's stored document with its latest profile.
+
+    Attributes
+    ----------
+    id, sha256, path, media_type, text, created_at
+        As stored; ``sha256`` is the hash of the original bytes, ``text`` the extracted text.
+    profile : Profile or None
+        The latest parsed profile of the document.
+    parser_version : str or None
+        Which parser produced ``profile``.
+    """
+
+    id: str
+    sha256: str
+    path: str | None
+    media_type: str
+    text: str
+    created_at: datetime
+    profile: Profile | None
+    parser_version: str | None
+
+
+@dataclass(frozen=True)
+class StoredCandidate:
+    """A candidate and their latest document (None when they have none)."""
+
+    id: str
+    external_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    document: StoredDocument | None
+
+
+@dataclass(frozen=True)
+class CandidateWrite:
+    """What :meth:`Store.add_candidate_document` did: ``added`` a candidate or ``updated`` one."""
+
+    candidate_id: str
+    document_id: str
+    outcome: Literal["added", "updated"]
+
+
+@dataclass(frozen=True)
+class StoredRequisition:
+    """A stored job posting."""
+
+    id: str
+    external_id: str | None
+    sha256: str
+    title: str | None
+    text: str
+    requisition: Requisition
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class NewScore:
+    """A score to record for one candidate.
+
+    Attributes
+    ----------
+    candidate_id : str
+    score : float
+        0 to 100, higher is better.
+    input_sha256 : str
+        Hash of the inputs the score was computed from (texts, model inputs).
+    rank : int or None
+        Position within the requisition's ranking (1 is best).
+    reasons : matching.schemas.Reasons or JSON-ready value
+        Why the candidate scored so (a pydantic record is stored as its JSON dump).
+    """
+
+    candidate_id: str
+    score: float
+    input_sha256: str
+    rank: int | None = None
+    reasons: Any = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StoredScore:
+    """A recorded score."""
+
+    id: str
+    requisition_id: str
+    candidate_id: str
+    model_name: str
+    model_version: str
+    score: float
+    rank: int | None
+    reasons: Any
+    input_sha256: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class DeletionReport:
+    """How many rows deleting a candidate removed, table by table.
+
+    ``candidates`` is 0 when the id was unknown (deleting twice is not an error).
+    ``cache_entries`` counts cached vectors of the candidate's chunk texts.
+    """
+
+    candidate_id: str
+    candidates: int = 0
+    documents: int = 0
+    profiles: int = 0
+    embeddings: int = 0
+    scores: int = 0
+    cache_entries: int = 0
+
+    @property
+    def total(self) -> int:
+        """Rows removed in all."""
+        return (
+            self.candidates
+            + self.documents
+            + self.profiles
+            + self.embeddings
+            + self.scores
+            + self.cache_entries
+        )
+
+
+@dataclass(frozen=True)
+class Pool:
+    """The stored talent pool for one embedding model, in memory, ready to rank.
+
+    Row ``i`` of every per-candidate field describes the same candidate. Chunk vectors of all
+    candidates are stacked in one matrix, candidate after candidate: candidate ``i``'s chunks are
+    rows ``chunk_offsets[i]:chunk_offsets[i + 1]``, and ``chunk_owner[j]`` is the candidate row
+    of chunk ``j``.
+
+    Attributes
+    ----------
+    model_id : str
+    candidate_ids, external_ids, document_ids : list
+        One entry per candidate.
+    profiles : list of Profile
+        Each candidate's latest profile.
+    texts : list of str
+        Each candidate's document text.
+    whole : ndarray of shape (n_candidates, dim), float32
+        Whole-document vectors.
+    chunk_vectors : ndarray of shape (n_chunks, dim), float32
+    chunk_owner : ndarray of shape (n_chunks,), int64
+    chunk_offsets : ndarray of shape (n_candidates + 1,), int64
+    chunk_labels : list of str
+        Section label of each chunk.
+    chunk_indices : list of int
+        Index of each chunk within its document.
+    missing : list of str
+        Candidates left out: their latest document has no vectors for ``model_id`` (or no
+        profile). Re-ingest them with this model.
+    """
+
+    model_id: str
+    candidate_ids: list[str]
+    external_ids: list[str | None]
+    document_ids: list[str]
+    profiles: list[Profile]
+    texts: list[str]
+    whole: Vector
+    chunk_vectors: Vector
+    chunk_owner: np.ndarray[Any, np.dtype[np.int64]]
+    chunk_offsets: np.ndarray[Any, np.dtype[np.int64]]
+    chunk_labels: list[str]
+    chunk_indices: list[int]
+    missing: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.candidate_ids)
+
+    @property
+    def dimension(self) -> int:
+        """Length of each vector (0 for an empty pool)."""
+        return int(self.whole.shape[1])
+
+    def chunks_of(self, row: int) -> tuple[list[str], Vector]:
+        """Chunk labels and vectors of the candidate at ``row``."""
+        start, end = int(self.chunk_offsets[row]), int(self.chunk_offsets[row + 1])
+        return self.chunk_labels[start:end], self.chunk_vectors[start:end]
