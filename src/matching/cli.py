@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from matching.errors import MatchingError
 from matching.schemas import Profile, Requisition
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(
     name="matching",
@@ -23,8 +33,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-SUPPORTED = {".pdf", ".docx", ".txt", ".text", ".md", ".html", ".htm"}
+
 EXAMPLES = Path(__file__).resolve().parent / "examples"
+INPUT_COLUMNS = ("job_id", "job_text", "candidate_id", "resume_text", "resume_path")
 
 
 class Kind(StrEnum):
@@ -35,6 +46,8 @@ class Kind(StrEnum):
 
 
 def _expand(paths: list[Path]) -> Iterator[Path]:
+    from matching.parsing._documents import SUPPORTED_SUFFIXES as SUPPORTED
+
     for path in paths:
         if path.is_dir():
             yield from sorted(p for p in path.rglob("*") if p.suffix.lower() in SUPPORTED)
@@ -188,6 +201,262 @@ def demo() -> None:
             _render_profile(console, Path(path).name, result)
     for job in sorted((EXAMPLES / "jobs").iterdir()):
         _render_requisition(console, job.name, parse_requisition(job))
+
+
+def _offline() -> None:
+    import warnings
+
+    from matching.settings import configure_offline
+
+    configure_offline()
+    # MLflow 3.17 warns about its own type hints on import; nothing a user can act on.
+    warnings.filterwarnings("ignore", message=".*Any type hint is inferred as AnyType")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Resume files or folders.")],
+    database: Annotated[
+        str | None, typer.Option("--db", help="SQLAlchemy URL (default MATCHING_DATABASE_URL).")
+    ] = None,
+) -> None:
+    """Parse, embed and store resumes; an unchanged file is skipped without any work."""
+    _offline()
+    from matching.features import load_encoder
+    from matching.store import Store, ingest_paths
+
+    err = Console(stderr=True)
+    with Store.open(database) as store, _progress(err) as progress:
+        encoder = load_encoder(cache=store.embedding_cache())
+        task = progress.add_task("ingesting", total=None)
+
+        def advance(done: int, total: int, path: object, outcome: str) -> None:
+            progress.update(task, completed=done, total=total)
+
+        report = ingest_paths(paths, store=store, encoder=encoder, on_progress=advance)
+    console = Console()
+    console.print(
+        f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+        f"re-embedded {report.reembedded}, failed {len(report.failed)}"
+    )
+    for failure in report.failed:
+        err.print(f"[red]{failure.path}: {failure.code}[/] {failure.message} {failure.remedy}")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def _stage_progress(progress: Progress) -> Callable[[str, int, int], None]:
+    tasks: dict[str, TaskID] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(stage, total=total)
+        progress.update(tasks[stage], completed=done, total=total)
+
+    return update
+
+
+def _metrics_table(metrics: pd.DataFrame, title: str) -> Table:
+    table = Table(title=title, title_justify="left")
+    columns = [c for c in metrics.columns if c != "groups"]
+    for column in columns:
+        table.add_column(column, justify="left" if column in {"model", "direction"} else "right")
+    for row in metrics.to_dict("records"):
+        table.add_row(
+            *(f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns)
+        )
+    return table
+
+
+@app.command()
+def train(
+    resumes_per_category: Annotated[
+        int, typer.Option(help="Resumes drawn per livecareer category (24 categories).")
+    ] = 30,
+    seed: Annotated[int, typer.Option(help="Seed of sampling, splits and models.")] = 0,
+    register: Annotated[
+        bool, typer.Option(help="Log to MLflow and register the model as `challenger`.")
+    ] = True,
+    cache: Annotated[bool, typer.Option(help="Reuse parsed documents and embeddings.")] = True,
+) -> None:
+    """Train the ranker on the shared data (weak labels), evaluate it against the BM25 and
+    cosine baselines on held-out resumes and jobs, and register it as `challenger`."""
+    _offline()
+    from matching.ranking import TrainingConfig
+    from matching.registry import train_and_register
+
+    config = TrainingConfig(resumes_per_category=resumes_per_category, seed=seed)
+    console = Console()
+    with _progress(Console(stderr=True)) as progress:
+        run = train_and_register(
+            config, cache=cache, register=register, progress=_stage_progress(progress)
+        )
+    console.print(_metrics_table(run.result.metrics, "held-out test split (WEAK labels)"))
+    console.print(f"sizes: {run.result.sizes}")
+    console.print(f"wall time: {run.seconds:.0f} s  ({run.result.timings})")
+    if run.info is not None:
+        console.print(
+            f"registered [bold]{run.info.name}[/] version {run.info.version} "
+            f"as @{run.info.alias} (run {run.info.run_id})"
+        )
+
+
+@app.command()
+def evaluate(
+    model: Annotated[
+        str, typer.Option(help="Model URI, e.g. models:/candidate-ranker@challenger.")
+    ],
+    data: Annotated[
+        Path | None, typer.Option(help="Shared data folder (default MATCHING_DATA_DIR).")
+    ] = None,
+    resumes_per_category: Annotated[int, typer.Option()] = 30,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Print the held-out metric table of a model beside the BM25 and cosine baselines.
+
+    The split is rebuilt from the data with the same seed as training, so a model is
+    evaluated only on resumes and jobs it did not see (weak labels).
+    """
+    _offline()
+    from matching.ranking import TrainingConfig, evaluate_model
+    from matching.registry import load_candidate_ranker
+    from matching.settings import get_settings
+
+    ranker = load_candidate_ranker(model)
+    config = TrainingConfig(resumes_per_category=resumes_per_category, seed=seed)
+    settings = get_settings()
+    with _progress(Console(stderr=True)) as progress:
+        metrics = evaluate_model(
+            ranker,
+            config,
+            data_dir=data or settings.resolved_data_dir(required=True),
+            cache_dir=settings.home / "cache" / "parsed",
+            progress=_stage_progress(progress),
+        )
+    Console().print(_metrics_table(metrics, f"{model}: held-out test split (WEAK labels)"))
+
+
+@app.command()
+def promote(
+    override_reason: Annotated[
+        str | None,
+        typer.Option(help="Promote despite a failed fairness gate; the reason is logged."),
+    ] = None,
+) -> None:
+    """Move `champion` to the `challenger` if it evaluates at least as well and passes the
+    fairness gate. A refusal says why (exit status 1)."""
+    _offline()
+    from matching.registry import configure_tracking
+    from matching.registry import promote as run_promotion
+
+    configure_tracking()
+    decision = run_promotion(override_reason=override_reason)
+    console = Console()
+    verdict = "[green]promoted[/]" if decision.promoted else "[red]refused[/]"
+    console.print(
+        f"{verdict}: challenger v{decision.challenger_version} "
+        f"({decision.metric} {decision.challenger_metric}) vs champion "
+        f"v{decision.champion_version or '—'} ({decision.champion_metric})"
+    )
+    for reason in decision.reasons:
+        console.print(f"  - {reason}")
+    if not decision.promoted:
+        raise typer.Exit(1)
+
+
+@app.command("score-batch")
+def score_batch(
+    pairs: Annotated[
+        Path,
+        typer.Option(help="CSV: job_id, job_text, candidate_id, resume_text (or resume_path)."),
+    ],
+    out: Annotated[Path, typer.Option(help="Where to write the scored CSV.")],
+    model: Annotated[
+        str | None, typer.Option(help="Model URI (default models:/candidate-ranker@champion).")
+    ] = None,
+) -> None:
+    """Score every (job, candidate) pair of a CSV: adds score (0–100), rank within job_id and
+    reasons (JSON). A row whose resume cannot be read gets an empty score and its error."""
+    _offline()
+    import pandas as pd
+
+    from matching.errors import Errors, InputError
+    from matching.registry import load_scoring_model
+
+    try:
+        frame = pd.read_csv(pairs, dtype=str, keep_default_na=False)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise InputError(Errors.E204, path=pairs, detail=str(exc)) from exc
+    missing = {"job_id", "job_text", "candidate_id"} - set(frame.columns)
+    if missing or not {"resume_text", "resume_path"} & set(frame.columns):
+        detail = ", ".join(sorted(missing)) or "resume_text or resume_path"
+        raise InputError(Errors.E204, path=pairs, detail=detail)
+    scoring = load_scoring_model(model)
+    with _progress(Console(stderr=True)) as progress:
+        task = progress.add_task("scoring", total=frame["job_id"].nunique())
+        parts: list[pd.DataFrame] = []
+        for _, group in frame.groupby("job_id", sort=False):
+            inputs = group[[c for c in INPUT_COLUMNS if c in group.columns]]
+            parts.append(pd.DataFrame(scoring.predict(inputs.reset_index(drop=True))))
+            progress.advance(task)
+    scored = pd.concat(parts, ignore_index=True) if parts else frame.assign(score=[], rank=[])
+    keep = [c for c in scored.columns if c not in frame.columns]
+    result = pd.concat([frame.reset_index(drop=True), scored[keep]], axis=1)
+    result.to_csv(out, index=False)
+    failed = int(result["score"].isna().sum())
+    Console(stderr=True).print(f"wrote {len(result)} rows to {out} ({failed} failed)")
+
+
+@app.command()
+def shortlist(
+    job: Annotated[Path, typer.Option(help="The job posting (PDF, DOCX, TXT or HTML).")],
+    top: Annotated[int, typer.Option(help="How many candidates to show.")] = 10,
+    model: Annotated[
+        str | None, typer.Option(help="Model URI (default models:/candidate-ranker@champion).")
+    ] = None,
+    exclude_knocked_out: Annotated[
+        bool, typer.Option(help="Leave out candidates who fail a knock-out rule.")
+    ] = False,
+    database: Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Rank the stored candidate pool (`matching ingest`) for one requisition, with reasons."""
+    _offline()
+    from matching.parsing import extract_text, parse_requisition_text
+    from matching.ranking import Shortlister
+    from matching.registry import load_candidate_ranker
+    from matching.store import Store
+
+    text = extract_text(job).text
+    ranker = load_candidate_ranker(model)
+    with Store.open(database) as store:
+        pool = store.pool(ranker.featurizer().encoder.model_id)
+        if len(pool) == 0:
+            Console(stderr=True).print(
+                "[red]The candidate pool is empty.[/] Add resumes with `matching ingest PATH`."
+            )
+            raise typer.Exit(1)
+        result = Shortlister.from_pool(ranker, pool).shortlist(
+            text, parse_requisition_text(text), top=top, exclude_knocked_out=exclude_knocked_out
+        )
+        names = dict(zip(pool.candidate_ids, pool.external_ids, strict=True))
+    if as_json:
+        for item in result.results:
+            sys.stdout.write(item.model_dump_json() + "\n")
+        return
+    table = Table(title=f"{job.name}: top {top} of {result.pool_size}", title_justify="left")
+    for column in ("rank", "candidate", "score", "matched", "missing", "knock-outs"):
+        table.add_column(column, overflow="fold")
+    for item in result.results:
+        table.add_row(
+            str(item.rank),
+            names.get(item.candidate_id) or item.candidate_id,
+            f"{item.score:.1f}",
+            ", ".join(item.reasons.matched_skills) or "—",
+            ", ".join(item.reasons.missing_skills) or "—",
+            ", ".join(f"{k.rule}: {k.status}" for k in item.knockouts) or "—",
+        )
+    Console().print(table)
 
 
 def main() -> None:

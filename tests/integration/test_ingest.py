@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import matching.parsing
-from matching.cli import SUPPORTED
+from matching.parsing import SUPPORTED_SUFFIXES as SUPPORTED
 from matching.store import SUPPORTED_SUFFIXES, Store, ingest_paths
 from matching.store._models import (
     CandidateRow,

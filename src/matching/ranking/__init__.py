@@ -32,6 +32,13 @@ from matching.ranking._rankers import (
     cosine_baseline,
     group_sizes,
 )
+from matching.ranking._shortlist import Shortlist, Shortlister
+from matching.ranking._train import (
+    TrainingConfig,
+    TrainingResult,
+    evaluate_model,
+    train_rankers,
+)
 
 __all__ = [
     "CandidateRanker",
@@ -41,13 +48,19 @@ __all__ = [
     "LinearRanker",
     "Ranker",
     "ScoreCalibrator",
+    "Shortlist",
+    "Shortlister",
+    "TrainingConfig",
+    "TrainingResult",
     "average_precision",
     "bm25_baseline",
     "cosine_baseline",
     "dcg_at_k",
     "evaluate_groups",
+    "evaluate_model",
     "group_sizes",
     "ndcg_at_k",
     "recall_at_k",
     "reciprocal_rank",
+    "train_rankers",
 ]

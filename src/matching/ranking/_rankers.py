@@ -125,7 +125,7 @@ class LightGBMRanker(BaseEstimator):
                 "eval_at": [10],
                 "callbacks": [lightgbm.early_stopping(self.early_stopping_rounds, verbose=False)],
             }
-        model.fit(data, labels, group=sizes, feature_name=list(FEATURE_NAMES), **kwargs)
+        model.fit(data, labels, group=sizes, **kwargs)
         self.model_ = model
         self.n_features_in_ = data.shape[1]
         return self

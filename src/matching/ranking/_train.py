@@ -454,3 +454,36 @@ def describe(result: TrainingResult) -> str:
         {"sizes": result.sizes, "timings": result.timings, "data": result.corpus.fingerprints()},
         indent=2,
     )
+
+
+def evaluate_model(
+    model: CandidateRanker,
+    config: TrainingConfig,
+    *,
+    data_dir: Path | None = None,
+    cache_dir: Path | None = None,
+    progress: Progress = _quiet,
+) -> pd.DataFrame:
+    """Held-out metrics of a trained pipeline beside both baselines, on the test split that
+    ``config`` (same seed and sampling as training) defines."""
+    corpus = load_corpus(config, data_dir)
+    profiles, requisitions = parse_corpus(corpus, cache_dir=cache_dir, progress=progress)
+    featurizer = model.featurizer()
+    test_pairs = all_pairs(corpus, "test", max_jobs=config.max_eval_jobs, seed=config.seed)
+    used = set(test_pairs["resume_id"]), set(test_pairs["job_id"])
+    subset = Corpus(
+        resumes=[r for r in corpus.resumes if r.id in used[0]],
+        jobs=[j for j in corpus.jobs if j.id in used[1]],
+        split=corpus.split,
+        mapping=corpus.mapping,
+    )
+    candidates, jobs = prepare_documents(
+        featurizer, subset, profiles, requisitions, progress=progress
+    )
+    test = feature_table(featurizer, test_pairs, candidates, jobs, progress=progress)
+    rankers: dict[str, Ranker] = {
+        "model": model.ranker,
+        "bm25": bm25_baseline().fit(test.X),
+        "cosine": cosine_baseline().fit(test.X),
+    }
+    return evaluate(rankers, test)

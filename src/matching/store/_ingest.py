@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Literal
 
 import matching
 from matching.errors import Errors, InputError
+from matching.parsing._documents import SUPPORTED_SUFFIXES
 from matching.schemas import DocumentInfo, Profile
 from matching.settings import Settings, get_settings
 from matching.store._store import Store
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
     from matching.features import Encoder
 
 # The document types `extract_text` reads, by file suffix (folders are searched for these).
-SUPPORTED_SUFFIXES = frozenset({".pdf", ".docx", ".txt", ".text", ".md", ".html", ".htm"})
 
 Outcome = Literal["added", "updated", "unchanged", "reembedded", "failed"]
 ProgressCallback = Callable[[int, int, Path, Outcome], None]

@@ -1,0 +1,142 @@
+"""Shortlists over a stored pool: embedding retrieval of the nearest, then the trained ranker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from matching.features import Chunk, DocumentEmbedding, PreparedCandidate
+from matching.ranking._model import CandidateRanker
+from matching.schemas import Requisition, ScoredCandidate
+
+Preparer = Callable[[Sequence[int]], list[PreparedCandidate]]
+
+
+@dataclass(frozen=True)
+class Shortlist:
+    """The top of a pool for one requisition."""
+
+    results: list[ScoredCandidate]
+    pool_size: int
+    retrieved: int
+
+
+class Shortlister:
+    """Ranks a pool for a requisition in two stages.
+
+    1. Retrieval: cosine of the requisition's vector with every candidate's whole-document
+       vector (one matrix product), keeping the ``retrieve`` nearest.
+    2. Re-ranking: pair features and the trained ranker on those, with reasons.
+
+    Parameters
+    ----------
+    model
+        The trained pipeline.
+    candidate_ids
+        One id per row of ``whole``.
+    whole
+        ``(n, dim)`` unit-length vectors of the pool.
+    prepare
+        Builds prepared candidates for pool rows (called only for retrieved rows; cached).
+    retrieve
+        How many candidates the second stage scores.
+    """
+
+    def __init__(
+        self,
+        model: CandidateRanker,
+        *,
+        candidate_ids: Sequence[str],
+        whole: NDArray[np.float32],
+        prepare: Preparer,
+        retrieve: int = 200,
+    ) -> None:
+        self.model = model
+        self.candidate_ids = list(candidate_ids)
+        self.whole = np.ascontiguousarray(whole, dtype=np.float32)
+        self.prepare = prepare
+        self.retrieve = retrieve
+        self._prepared: dict[int, PreparedCandidate] = {}
+
+    @classmethod
+    def from_pool(cls, model: CandidateRanker, pool: object, *, retrieve: int = 200) -> Shortlister:
+        """A shortlister over a ``matching.store.Pool`` (vectors reused, nothing re-embedded)."""
+        from matching.store import Pool
+
+        if not isinstance(pool, Pool):
+            raise TypeError("pool must be a matching.store.Pool")
+        featurizer = model.featurizer()
+
+        def prepare(rows: Sequence[int]) -> list[PreparedCandidate]:
+            embeddings = []
+            for row in rows:
+                labels, vectors = pool.chunks_of(row)
+                chunks = [Chunk(label, i, "") for i, label in enumerate(labels)]
+                embeddings.append(
+                    DocumentEmbedding(chunks=chunks, vectors=vectors, whole=pool.whole[row])
+                )
+            return featurizer.prepare_candidates(
+                [(pool.candidate_ids[r], pool.texts[r], pool.profiles[r]) for r in rows],
+                embeddings=embeddings,
+            )
+
+        return cls(
+            model,
+            candidate_ids=pool.candidate_ids,
+            whole=pool.whole,
+            prepare=prepare,
+            retrieve=retrieve,
+        )
+
+    def __len__(self) -> int:
+        return len(self.candidate_ids)
+
+    def nearest(self, vector: NDArray[np.float32], k: int) -> NDArray[np.intp]:
+        """Rows of the ``k`` candidates closest to ``vector``."""
+        if len(self) == 0:
+            return np.zeros(0, dtype=np.intp)
+        sims = self.whole @ vector.astype(np.float32)
+        k = min(k, len(sims))
+        top = np.argpartition(-sims, k - 1)[:k]
+        return top[np.argsort(-sims[top], kind="stable")]
+
+    def _prepared_rows(self, rows: Sequence[int]) -> list[PreparedCandidate]:
+        todo = [r for r in rows if r not in self._prepared]
+        if todo:
+            self._prepared.update(zip(todo, self.prepare(todo), strict=True))
+        return [self._prepared[r] for r in rows]
+
+    def shortlist(
+        self,
+        requisition_text: str,
+        requisition: Requisition | None = None,
+        *,
+        top: int = 10,
+        offset: int = 0,
+        exclude_knocked_out: bool = False,
+        model_name: str | None = None,
+        model_version: str | None = None,
+    ) -> Shortlist:
+        """The ``top`` best candidates after ``offset`` (knocked-out ones last or left out)."""
+        from matching.parsing import parse_requisition_text
+
+        featurizer = self.model.featurizer()
+        req = requisition or parse_requisition_text(requisition_text)
+        prepared_req = featurizer.prepare_requisition(requisition_text, req)
+        rows = self.nearest(prepared_req.embedding.whole, max(self.retrieve, offset + top))
+        scored = self.model.score_prepared(
+            prepared_req,
+            requisition_text,
+            self._prepared_rows([int(r) for r in rows]),
+            model_name=model_name,
+            model_version=model_version,
+        )
+        if exclude_knocked_out:
+            scored = [s for s in scored if not any(k.status == "fail" for k in s.knockouts)]
+            scored = [s.model_copy(update={"rank": i}) for i, s in enumerate(scored, start=1)]
+        return Shortlist(
+            results=scored[offset : offset + top], pool_size=len(self), retrieved=len(rows)
+        )
