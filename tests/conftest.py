@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from matching.features import Encoder, load_encoder
+from matching.ranking import CandidateRanker
 from matching.settings import configure_offline, get_settings
 
 
@@ -28,3 +29,11 @@ def data_dir() -> Path:
 def encoder() -> Encoder:
     """The default embedding model, loaded once per session (offline, from its package)."""
     return load_encoder()
+
+
+@pytest.fixture(scope="session")
+def tiny_ranker() -> CandidateRanker:
+    """A pipeline fitted on 2 postings × 4 hand-written resumes (LightGBM lambdarank)."""
+    from tests.tiny_ranking import build_tiny_ranker
+
+    return build_tiny_ranker()

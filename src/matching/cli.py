@@ -397,11 +397,15 @@ def score_batch(
         parts: list[pd.DataFrame] = []
         for _, group in frame.groupby("job_id", sort=False):
             inputs = group[[c for c in INPUT_COLUMNS if c in group.columns]]
-            parts.append(pd.DataFrame(scoring.predict(inputs.reset_index(drop=True))))
+            part = pd.DataFrame(scoring.predict(inputs.reset_index(drop=True)))
+            parts.append(part.set_index(group.index))
             progress.advance(task)
-    scored = pd.concat(parts, ignore_index=True) if parts else frame.assign(score=[], rank=[])
+    if not parts:
+        raise InputError(Errors.E204, path=pairs, detail="no rows")
+    # Groups come back in job order: put every scored row back beside its input row.
+    scored = pd.concat(parts).reindex(frame.index)
     keep = [c for c in scored.columns if c not in frame.columns]
-    result = pd.concat([frame.reset_index(drop=True), scored[keep]], axis=1)
+    result = pd.concat([frame, scored[keep]], axis=1)
     result.to_csv(out, index=False)
     failed = int(result["score"].isna().sum())
     Console(stderr=True).print(f"wrote {len(result)} rows to {out} ({failed} failed)")
@@ -444,7 +448,8 @@ def shortlist(
         for item in result.results:
             sys.stdout.write(item.model_dump_json() + "\n")
         return
-    table = Table(title=f"{job.name}: top {top} of {result.pool_size}", title_justify="left")
+    shown = min(top, result.pool_size)
+    table = Table(title=f"{job.name}: top {shown} of {result.pool_size}", title_justify="left")
     for column in ("rank", "candidate", "score", "matched", "missing", "knock-outs"):
         table.add_column(column, overflow="fold")
     for item in result.results:

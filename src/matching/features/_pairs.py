@@ -237,11 +237,13 @@ class Featurizer:
             if key in seen:
                 continue
             seen.add(key)
+            # Reasons use the posting's own words ("AWS"), not the concept's label.
+            shown = skill.source.text.strip() or skill.label
             if (skill.concept_id and skill.concept_id in candidate.concepts) or (
                 _skill_text(skill.label) in candidate.normalized_text
                 or _skill_text(skill.source.text) in candidate.normalized_text
             ):
-                matched.append(skill.label)
+                matched.append(shown)
                 continue
             related = (
                 self.relations.near(skill.concept_id) & candidate.concepts
@@ -252,9 +254,9 @@ class Featurizer:
                 label = next(
                     (s.label for s in candidate.profile.skills if s.concept_id in related), ""
                 )
-                near.append((skill.label, label))
+                near.append((shown, label))
             else:
-                missing.append(skill.label)
+                missing.append(shown)
         return SkillMatch(matched=matched, near=near, missing=missing)
 
     def _coverage(

@@ -8,7 +8,12 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from matching.features import Chunk, DocumentEmbedding, PreparedCandidate
+from matching.features import (
+    Chunk,
+    DocumentEmbedding,
+    PreparedCandidate,
+    PreparedRequisition,
+)
 from matching.ranking._model import CandidateRanker
 from matching.schemas import Requisition, ScoredCandidate
 
@@ -109,6 +114,49 @@ class Shortlister:
             self._prepared.update(zip(todo, self.prepare(todo), strict=True))
         return [self._prepared[r] for r in rows]
 
+    def rerank(
+        self,
+        requisition: PreparedRequisition,
+        requisition_text: str,
+        candidates: Sequence[PreparedCandidate],
+        *,
+        top: int = 10,
+        offset: int = 0,
+        exclude_knocked_out: bool = False,
+        model_name: str | None = None,
+        model_version: str | None = None,
+    ) -> list[ScoredCandidate]:
+        """The ranked candidates ``offset`` to ``offset + top``, scored and explained.
+
+        Every candidate gets features and a raw score; reasons and knockouts, most of the cost
+        of scoring, are built only for those returned. Scores, ranks and order are those of
+        ``CandidateRanker.score_prepared`` on all ``candidates``.
+        """
+        if not candidates:
+            return []
+        raw = self.model.ranker.predict(self.model.featurizer().features(requisition, candidates))
+        # The same order as score_prepared: ties broken by candidate id.
+        order = sorted(range(len(candidates)), key=lambda i: (-raw[i], candidates[i].candidate_id))
+        wanted = offset + top
+        if exclude_knocked_out:
+            rules, req = self.model.knockouts, requisition.requisition
+            kept: list[int] = []
+            for i in order:
+                if len(kept) == wanted:
+                    break
+                knockouts = rules.check(req, requisition_text, candidates[i])
+                if not any(k.status == "fail" for k in knockouts):
+                    kept.append(i)
+            order = kept
+        scored = self.model.score_prepared(
+            requisition,
+            requisition_text,
+            [candidates[i] for i in order[:wanted]],
+            model_name=model_name,
+            model_version=model_version,
+        )
+        return scored[offset:wanted]
+
     def shortlist(
         self,
         requisition_text: str,
@@ -127,16 +175,14 @@ class Shortlister:
         req = requisition or parse_requisition_text(requisition_text)
         prepared_req = featurizer.prepare_requisition(requisition_text, req)
         rows = self.nearest(prepared_req.embedding.whole, max(self.retrieve, offset + top))
-        scored = self.model.score_prepared(
+        results = self.rerank(
             prepared_req,
             requisition_text,
             self._prepared_rows([int(r) for r in rows]),
+            top=top,
+            offset=offset,
+            exclude_knocked_out=exclude_knocked_out,
             model_name=model_name,
             model_version=model_version,
         )
-        if exclude_knocked_out:
-            scored = [s for s in scored if not any(k.status == "fail" for k in s.knockouts)]
-            scored = [s.model_copy(update={"rank": i}) for i, s in enumerate(scored, start=1)]
-        return Shortlist(
-            results=scored[offset : offset + top], pool_size=len(self), retrieved=len(rows)
-        )
+        return Shortlist(results=results, pool_size=len(self), retrieved=len(rows))
