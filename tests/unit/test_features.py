@@ -77,6 +77,14 @@ def test_neutralise_removes_names_contacts_and_gendered_words() -> None:
     assert "They led their team." in clean
 
 
+def test_a_name_run_on_into_the_headline_removes_only_the_name() -> None:
+    """A parsed name 'Mei Chen\nData' must not delete the word 'Data' from the resume."""
+    clean = neutralise("Mei Chen\nData Engineer. O'Brien-Smith wrote it.", names=["Mei Chen\nData"])
+    assert "Data Engineer" in clean
+    assert "Mei" not in clean
+    assert "O'Brien-Smith" not in neutralise("O'Brien-Smith wrote it.", names=["O'Brien-Smith"])
+
+
 def test_tokenize_keeps_programming_symbols() -> None:
     """C++ and C# survive tokenisation; stop words go."""
     assert tokenize("The C++ and C# developer") == ["c++", "c#", "developer"]

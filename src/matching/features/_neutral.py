@@ -25,6 +25,7 @@ _PRONOUNS = {
 _GENDERED = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in _PRONOUNS) + r")\b\.?", re.I)
 _EMAIL = re.compile(r"\S+@\S+")
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
+_NAME_PART = re.compile(r"[^\W\d_][\w'’-]*")
 _PHONE = re.compile(r"\+?\d[\d ().-]{7,}\d")
 
 
@@ -46,7 +47,9 @@ def neutralise(text: str, *, names: Iterable[str | None] = ()) -> str:
     for name in names:
         if not name:
             continue
-        parts = [p for p in re.split(r"\s+", name.strip()) if len(p) > 1]
-        for part in sorted({name.strip(), *parts}, key=len, reverse=True):
+        # Only the first line: a parser may run a name on into the headline.
+        full = name.strip().splitlines()[0].strip() if name.strip() else ""
+        parts = [p for p in re.split(r"\s+", full) if len(p) > 1 and _NAME_PART.fullmatch(p)]
+        for part in sorted({full, *parts} - {""}, key=len, reverse=True):
             text = re.sub(r"\b" + re.escape(part) + r"\b", " ", text, flags=re.I)
     return _GENDERED.sub(_replace, text)

@@ -145,8 +145,13 @@ def profile_from_doc(
     header_end = next((s.end for s in sections if s.label == "header"), min(len(text), 400))
 
     contacts = [(span.label_, span.kb_id_) for span in doc.spans["contacts"]]
-    names = [h.text for h in hints if h.label == "NAME" and h.start < max(header_end, 300)]
-    name = (names[0].strip() if names else None) or guess_name(
+    # A name never spans lines: NER sometimes runs on into the headline ('Mei Chen\nData').
+    names = [
+        h.text.strip().splitlines()[0].strip()
+        for h in hints
+        if h.label == "NAME" and h.start < max(header_end, 300) and h.text.strip()
+    ]
+    name = (names[0] if names else None) or guess_name(
         text[:header_end], is_title=occupations.is_title
     )
     location = _location(text, hints, limit=max(header_end, 600))
