@@ -11,7 +11,7 @@ export BENTOML_DO_NOT_TRACK=True MLFLOW_DISABLE_TELEMETRY=true DO_NOT_TRACK=true
 export OMP_WAIT_POLICY=PASSIVE PIP_DISABLE_PIP_VERSION_CHECK=1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-all lint format bench vocabulary train-parser clean
+.PHONY: help setup demo test test-all lint format bench vocabulary train-parser train mlflow-ui clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -46,6 +46,9 @@ bench: setup ## run every benchmark and print its table (needs ../shared/data)
 	$(BIN)/python benchmarks/bench_parse_speed.py
 	$(BIN)/python benchmarks/bench_fields.py
 	$(BIN)/python benchmarks/bench_skills.py
+	$(BIN)/python benchmarks/bench_embeddings.py
+	$(BIN)/python benchmarks/bench_shortlist.py
+	$(BIN)/python benchmarks/bench_ranking.py
 
 vocabulary: setup ## rebuild the shipped ESCO/O*NET vocabulary from ../shared/data
 	$(BIN)/python training/build_vocabulary.py
@@ -53,6 +56,12 @@ vocabulary: setup ## rebuild the shipped ESCO/O*NET vocabulary from ../shared/da
 train-parser: setup ## train the resume field extractor and the skill tagger into models/
 	OMP_NUM_THREADS=1 $(BIN)/python training/fields/train.py
 	OMP_NUM_THREADS=1 $(BIN)/python training/skills/train.py
+
+train: setup ## train the ranker on ../shared/data, evaluate it and register it as `challenger`
+	$(BIN)/matching train
+
+mlflow-ui: setup ## browse runs and registered models (local store under var/)
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/var/mlflow.db --port 5000
 
 clean: ## remove the virtual environment and caches (keeps models/)
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

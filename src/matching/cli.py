@@ -421,13 +421,24 @@ def shortlist(
     exclude_knocked_out: Annotated[
         bool, typer.Option(help="Leave out candidates who fail a knock-out rule.")
     ] = False,
+    knockout: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Knock-out rule to check (min_years, location, work_authorization); "
+            "repeat it. Default: MATCHING_KNOCKOUTS."
+        ),
+    ] = None,
     database: Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Rank the stored candidate pool (`matching ingest`) for one requisition, with reasons."""
+    """Rank the stored candidate pool (`matching ingest`) for one requisition, with reasons.
+
+    Knock-out rules are reported beside the score and never change it."""
     _offline()
     from matching.parsing import extract_text, parse_requisition_text
-    from matching.ranking import Shortlister
+    from matching.ranking import KnockoutRules, Shortlister
+
+    rules = KnockoutRules.from_names(knockout) if knockout else KnockoutRules.from_settings()
     from matching.registry import load_candidate_ranker
     from matching.store import Store
 
@@ -441,7 +452,11 @@ def shortlist(
             )
             raise typer.Exit(1)
         result = Shortlister.from_pool(ranker, pool).shortlist(
-            text, parse_requisition_text(text), top=top, exclude_knocked_out=exclude_knocked_out
+            text,
+            parse_requisition_text(text),
+            top=top,
+            exclude_knocked_out=exclude_knocked_out,
+            knockouts=rules,
         )
         names = dict(zip(pool.candidate_ids, pool.external_ids, strict=True))
     if as_json:

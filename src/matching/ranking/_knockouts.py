@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+from matching.errors import ConfigError, Errors
 from matching.features import PreparedCandidate, location_match
 from matching.schemas import Knockout, Requisition
 
@@ -19,6 +21,7 @@ _HAS_AUTH = re.compile(
     r"right to work|work permit|no sponsorship required",
     re.I,
 )
+RULES = ("min_years", "location", "work_authorization")
 _NEEDS_SPONSOR = re.compile(r"(?:require|need)s? (?:visa )?sponsorship", re.I)
 
 
@@ -29,6 +32,30 @@ class KnockoutRules:
     min_years: bool = True
     location: bool = False
     work_authorization: bool = False
+
+    @classmethod
+    def from_names(cls, names: Iterable[str]) -> KnockoutRules:
+        """Rules switched on by name (``min_years``, ``location``, ``work_authorization``).
+
+        Raises ``ConfigError`` (E203) for an unknown name.
+        """
+        chosen = {n.strip() for n in names if n.strip()}
+        unknown = chosen - set(RULES)
+        if unknown:
+            raise ConfigError(
+                Errors.E203,
+                name="MATCHING_KNOCKOUTS",
+                value=",".join(sorted(unknown)),
+                detail=f"known rules are {', '.join(RULES)}",
+            )
+        return cls(**{rule: rule in chosen for rule in RULES})
+
+    @classmethod
+    def from_settings(cls) -> KnockoutRules:
+        """The rules named in ``MATCHING_KNOCKOUTS`` (default ``min_years``)."""
+        from matching.settings import get_settings
+
+        return cls.from_names(get_settings().knockouts.split(","))
 
     def check(
         self, requisition: Requisition, text: str, candidate: PreparedCandidate

@@ -95,8 +95,13 @@ class CandidateRanker:
         explain: int = 5,
         model_name: str | None = None,
         model_version: str | None = None,
+        knockouts: KnockoutRules | None = None,
     ) -> list[ScoredCandidate]:
-        """Score, rank (1 = best) and explain ``candidates`` for one requisition."""
+        """Score, rank (1 = best) and explain ``candidates`` for one requisition.
+
+        ``knockouts`` overrides the model's rules for this call; they never change a score.
+        """
+        rules = knockouts if knockouts is not None else self.knockouts
         if not candidates:
             return []
         featurizer = self.featurizer()
@@ -124,7 +129,7 @@ class CandidateRanker:
                     score=float(scores[i]),
                     rank=ranks[i],
                     reasons=reasons,
-                    knockouts=self.knockouts.check(req, requisition_text, candidate),
+                    knockouts=rules.check(req, requisition_text, candidate),
                     model_name=model_name,
                     model_version=model_version,
                 )

@@ -14,6 +14,7 @@ from matching.features import (
     PreparedCandidate,
     PreparedRequisition,
 )
+from matching.ranking._knockouts import KnockoutRules
 from matching.ranking._model import CandidateRanker
 from matching.schemas import Requisition, ScoredCandidate
 
@@ -165,6 +166,7 @@ class Shortlister:
         top: int = 10,
         offset: int = 0,
         exclude_knocked_out: bool = False,
+        knockouts: KnockoutRules | None = None,
         model_name: str | None = None,
         model_version: str | None = None,
     ) -> Shortlist:

@@ -42,6 +42,7 @@ from matching.features import (
     tokenize,
 )
 from matching.ranking._calibration import ScoreCalibrator
+from matching.ranking._knockouts import KnockoutRules
 from matching.ranking._metrics import evaluate_groups
 from matching.ranking._model import CandidateRanker, Ranker
 from matching.ranking._rankers import (
@@ -161,11 +162,31 @@ def _cached(
     return out
 
 
+def parser_fingerprint() -> str:
+    """Which parser would run now: the package version and the trained models it would load
+    (a cached parse from another parser must not be reused)."""
+    import matching
+    from matching.settings import get_settings
+
+    settings = get_settings()
+    h = hashlib.sha256(matching.__version__.encode())
+    for folder in (settings.field_model_path(), settings.models_dir / "skills"):
+        meta = folder / "meta.json"
+        h.update(str(folder).encode())
+        if meta.is_file():
+            h.update(meta.read_bytes())
+            h.update(str(meta.stat().st_mtime_ns).encode())
+    return h.hexdigest()[:12]
+
+
 def parse_corpus(
     corpus: Corpus, *, cache_dir: Path | None = None, progress: Progress = _quiet
 ) -> tuple[dict[str, Profile], dict[str, Requisition]]:
-    """Parse every resume and requisition (results cached in ``cache_dir`` by text hash)."""
+    """Parse every resume and requisition (cached in ``cache_dir`` by text hash and parser)."""
     from matching.parsing import parse_requisition_text, parse_resume_text
+
+    if cache_dir is not None:
+        cache_dir = cache_dir / parser_fingerprint()
 
     profiles = _cached(
         "resumes",
@@ -412,6 +433,7 @@ def train_rankers(
             calibrator=calibrator,
             bm25=bm25,
             embedding_model=encoder.model_id,
+            knockouts=KnockoutRules.from_settings(),
             metadata={"model": name, "weak_labels": corpus.mapping.version},
         )
     lap("fit")
