@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -110,7 +111,9 @@ class SkillMatch:
     missing: list[str]
 
 
+@lru_cache(maxsize=65_536)
 def _skill_text(label: str) -> str:
+    # Cached: the same posting skills are compared with every candidate of a pool.
     return " " + normalize_term(label) + " "
 
 

@@ -109,6 +109,13 @@ class Shortlister:
         top = np.argpartition(-sims, k - 1)[:k]
         return top[np.argsort(-sims[top], kind="stable")]
 
+    def warm(self, *, batch: int = 256, progress: Callable[[int, int], None] | None = None) -> None:
+        """Prepare every row now (a service does this at start, so no query pays for it)."""
+        for start in range(0, len(self), batch):
+            self._prepared_rows(range(start, min(start + batch, len(self))))
+            if progress is not None:
+                progress(min(start + batch, len(self)), len(self))
+
     def _prepared_rows(self, rows: Sequence[int]) -> list[PreparedCandidate]:
         todo = [r for r in rows if r not in self._prepared]
         if todo:
@@ -124,6 +131,7 @@ class Shortlister:
         top: int = 10,
         offset: int = 0,
         exclude_knocked_out: bool = False,
+        knockouts: KnockoutRules | None = None,
         model_name: str | None = None,
         model_version: str | None = None,
     ) -> list[ScoredCandidate]:
@@ -139,14 +147,15 @@ class Shortlister:
         # The same order as score_prepared: ties broken by candidate id.
         order = sorted(range(len(candidates)), key=lambda i: (-raw[i], candidates[i].candidate_id))
         wanted = offset + top
+        rules = knockouts if knockouts is not None else self.model.knockouts
         if exclude_knocked_out:
-            rules, req = self.model.knockouts, requisition.requisition
+            req = requisition.requisition
             kept: list[int] = []
             for i in order:
                 if len(kept) == wanted:
                     break
-                knockouts = rules.check(req, requisition_text, candidates[i])
-                if not any(k.status == "fail" for k in knockouts):
+                outcome = rules.check(req, requisition_text, candidates[i])
+                if not any(k.status == "fail" for k in outcome):
                     kept.append(i)
             order = kept
         scored = self.model.score_prepared(
@@ -155,6 +164,7 @@ class Shortlister:
             [candidates[i] for i in order[:wanted]],
             model_name=model_name,
             model_version=model_version,
+            knockouts=rules,
         )
         return scored[offset:wanted]
 
@@ -167,15 +177,22 @@ class Shortlister:
         offset: int = 0,
         exclude_knocked_out: bool = False,
         knockouts: KnockoutRules | None = None,
+        prepared: PreparedRequisition | None = None,
         model_name: str | None = None,
         model_version: str | None = None,
     ) -> Shortlist:
-        """The ``top`` best candidates after ``offset`` (knocked-out ones last or left out)."""
+        """The ``top`` best candidates after ``offset``.
+
+        Knocked-out candidates keep their place unless ``exclude_knocked_out``; ``prepared``
+        (a requisition embedded when it was stored) skips parsing and embedding the posting.
+        """
         from matching.parsing import parse_requisition_text
 
-        featurizer = self.model.featurizer()
-        req = requisition or parse_requisition_text(requisition_text)
-        prepared_req = featurizer.prepare_requisition(requisition_text, req)
+        if prepared is not None:
+            prepared_req = prepared
+        else:
+            req = requisition or parse_requisition_text(requisition_text)
+            prepared_req = self.model.featurizer().prepare_requisition(requisition_text, req)
         rows = self.nearest(prepared_req.embedding.whole, max(self.retrieve, offset + top))
         results = self.rerank(
             prepared_req,
@@ -184,6 +201,7 @@ class Shortlister:
             top=top,
             offset=offset,
             exclude_knocked_out=exclude_knocked_out,
+            knockouts=knockouts,
             model_name=model_name,
             model_version=model_version,
         )
