@@ -15,6 +15,7 @@ from matching.features import (
     MemoryCache,
     chunk_document,
     embed_document,
+    feature_text,
     neutralise,
     tokenize,
 )
@@ -56,6 +57,14 @@ def test_chunks_follow_sections_and_skip_interests() -> None:
     text = "Jordan Lee" + "Summary ok" + "Interests: choir...."
     chunks = chunk_document(text, sections)
     assert [c.label for c in chunks] == ["header", "summary"]
+
+
+def test_keyword_text_leaves_out_interests() -> None:
+    """What BM25 and skill matching read excludes hobbies, like the embeddings."""
+    profile = parse_resume_text(RESUME)
+    text = feature_text(RESUME, profile.sections)
+    assert "choir" not in text
+    assert "Apache Spark" in text
 
 
 def test_long_sections_are_split_not_truncated() -> None:

@@ -14,7 +14,7 @@ Documents are embedded by section chunks that fit the model's window, never trun
 from __future__ import annotations
 
 from matching.features._bm25 import BM25, tokenize
-from matching.features._chunks import SKIPPED_SECTIONS, Chunk, chunk_document
+from matching.features._chunks import SKIPPED_SECTIONS, Chunk, chunk_document, feature_text
 from matching.features._encoder import (
     DEFAULT_MODEL,
     DocumentEmbedding,
@@ -61,6 +61,7 @@ __all__ = [
     "embed_document",
     "embed_documents",
     "feature_index",
+    "feature_text",
     "load_encoder",
     "location_match",
     "neutralise",

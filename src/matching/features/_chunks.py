@@ -52,3 +52,16 @@ def chunk_document(text: str, sections: Sequence[Section], *, max_words: int = 1
         for piece in _windows(part, max_words):
             chunks.append(Chunk(label=label, index=len(chunks), text=piece))
     return chunks
+
+
+def feature_text(text: str, sections: Sequence[Section]) -> str:
+    """``text`` without the ``SKIPPED_SECTIONS`` (what keyword features may read)."""
+    cut = sorted((s.start, s.end) for s in sections if s.label in SKIPPED_SECTIONS)
+    if not cut:
+        return text
+    parts, position = [], 0
+    for start, end in cut:
+        parts.append(text[position:start])
+        position = max(position, end)
+    parts.append(text[position:])
+    return "\n".join(parts)

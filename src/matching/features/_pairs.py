@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from matching.features._bm25 import BM25, tokenize
+from matching.features._chunks import feature_text
 from matching.features._encoder import DocumentEmbedding, Encoder, Vector, embed_documents
 from matching.features._neutral import neutralise
 from matching.schemas import Profile, Requisition, Skill
@@ -185,7 +186,7 @@ class Featurizer:
         for (candidate_id, text, profile), embedding, group in zip(
             items, embeddings, titles, strict=True
         ):
-            clean = neutralise(text, names=[profile.name])
+            clean = neutralise(feature_text(text, profile.sections), names=[profile.name])
             tokens = tokenize(clean)
             found = (occupations.match(t) for t in group)
             prepared.append(

@@ -38,6 +38,7 @@ from matching.features import (
     Featurizer,
     PreparedCandidate,
     PreparedRequisition,
+    feature_text,
     neutralise,
     tokenize,
 )
@@ -233,7 +234,9 @@ def fit_bm25(corpus: Corpus, profiles: dict[str, Profile]) -> BM25:
     """BM25 statistics from the training resumes (neutralised like every scored text)."""
     train = corpus.split.train.resume_ids
     return BM25().fit(
-        tokenize(neutralise(r.text, names=[profiles[r.id].name]))
+        tokenize(
+            neutralise(feature_text(r.text, profiles[r.id].sections), names=[profiles[r.id].name])
+        )
         for r in corpus.resumes
         if r.id in train
     )
