@@ -22,7 +22,7 @@ from rich.progress import (
 from rich.table import Table
 
 from matching.errors import MatchingError
-from matching.schemas import Profile, Requisition
+from matching.schemas import Profile, Requisition, ScoredCandidate
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -35,7 +35,6 @@ app = typer.Typer(
 )
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
-INPUT_COLUMNS = ("job_id", "job_text", "candidate_id", "resume_text", "resume_path")
 
 
 class Kind(StrEnum):
@@ -201,6 +200,59 @@ def demo() -> None:
             _render_profile(console, Path(path).name, result)
     for job in sorted((EXAMPLES / "jobs").iterdir()):
         _render_requisition(console, job.name, parse_requisition(job))
+    _demo_ranking(console)
+
+
+def _demo_ranking(console: Console) -> None:
+    """Rank the example resumes for the example posting with the registered model, if any."""
+    from matching.errors import MatchingError
+    from matching.parsing import extract_text
+    from matching.settings import get_settings
+
+    console.rule("[bold]matching demo: ranking")
+    ranker = None
+    for alias in ("champion", "challenger"):
+        try:
+            from matching.registry import load_candidate_ranker
+
+            name = get_settings().registered_model
+            ranker = load_candidate_ranker(f"models:/{name}@{alias}")
+            break
+        except MatchingError:
+            continue
+    if ranker is None:
+        console.print(
+            "No trained ranker is registered yet: run `make train` (needs ../shared/data), "
+            "then `make demo` again."
+        )
+        return
+    job_text = (EXAMPLES / "jobs" / "data_engineer.txt").read_text(encoding="utf-8")
+    resumes = []
+    for path in sorted((EXAMPLES / "resumes").iterdir()):
+        try:
+            resumes.append((path.stem, extract_text(path).text))
+        except MatchingError as error:
+            console.print(f"[yellow]{path.name} left out: {error.code}[/] {error.message}")
+    scored = ranker.score_texts(job_text, resumes)
+    console.print(_scores_table(f"data_engineer.txt, model @{alias}", scored))
+
+
+def _scores_table(
+    title: str, items: list[ScoredCandidate], names: dict[str, str | None] | None = None
+) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in ("rank", "candidate", "score", "matched", "missing", "knock-outs"):
+        table.add_column(column, overflow="fold")
+    for item in items:
+        table.add_row(
+            str(item.rank),
+            (names or {}).get(item.candidate_id) or item.candidate_id,
+            f"{item.score:.1f}",
+            ", ".join(item.reasons.matched_skills) or "—",
+            ", ".join(item.reasons.missing_skills) or "—",
+            ", ".join(f"{k.rule}: {k.status}" for k in item.knockouts) or "—",
+        )
+    return table
 
 
 def _offline() -> None:
@@ -382,6 +434,7 @@ def score_batch(
 
     from matching.errors import Errors, InputError
     from matching.registry import load_scoring_model
+    from matching.registry._pyfunc import INPUT_COLUMNS
 
     try:
         frame = pd.read_csv(pairs, dtype=str, keep_default_na=False)
@@ -464,19 +517,8 @@ def shortlist(
             sys.stdout.write(item.model_dump_json() + "\n")
         return
     shown = min(top, result.pool_size)
-    table = Table(title=f"{job.name}: top {shown} of {result.pool_size}", title_justify="left")
-    for column in ("rank", "candidate", "score", "matched", "missing", "knock-outs"):
-        table.add_column(column, overflow="fold")
-    for item in result.results:
-        table.add_row(
-            str(item.rank),
-            names.get(item.candidate_id) or item.candidate_id,
-            f"{item.score:.1f}",
-            ", ".join(item.reasons.matched_skills) or "—",
-            ", ".join(item.reasons.missing_skills) or "—",
-            ", ".join(f"{k.rule}: {k.status}" for k in item.knockouts) or "—",
-        )
-    Console().print(table)
+    title = f"{job.name}: top {shown} of {result.pool_size}"
+    Console().print(_scores_table(title, result.results, names))
 
 
 def main() -> None:
