@@ -26,8 +26,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import platform
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -38,6 +36,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from _machine import machine
 from _spanmetrics import Span, span_counts, to_token_spans
 from matching.datasets import DOMAINS, TaggedSentence, count_skillspan, load_skillspan
 from matching.settings import configure_offline, get_settings
@@ -56,24 +55,6 @@ class SystemRun:
     description: str
     predictions: Predictions
     seconds: float
-
-
-def machine() -> dict[str, Any]:
-    """Cores and CPU model of this machine."""
-    model = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cores": os.cpu_count(),
-        "cpu": model,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-    }
 
 
 def gold_spans(sentence: TaggedSentence) -> dict[str, list[Span]]:

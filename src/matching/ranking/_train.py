@@ -402,29 +402,18 @@ def train_rankers(
         featurizer, corpus, profiles, requisitions, progress=progress
     )
     lap("embed")
-    train = feature_table(
-        featurizer,
-        training_pairs(corpus, config),
-        candidates,
-        jobs,
-        progress=progress,
-        stage="features (train)",
-    )
-    valid = feature_table(
-        featurizer,
-        all_pairs(corpus, "valid", max_jobs=config.max_eval_jobs, seed=config.seed),
-        candidates,
-        jobs,
-        progress=progress,
-        stage="features (valid)",
-    )
-    test = feature_table(
-        featurizer,
-        all_pairs(corpus, "test", max_jobs=config.max_eval_jobs, seed=config.seed),
-        candidates,
-        jobs,
-        progress=progress,
-        stage="features (test)",
+    tables = {
+        "train": training_pairs(corpus, config),
+        **{
+            part: all_pairs(corpus, part, max_jobs=config.max_eval_jobs, seed=config.seed)
+            for part in ("valid", "test")
+        },
+    }
+    train, valid, test = (
+        feature_table(
+            featurizer, pairs, candidates, jobs, progress=progress, stage=f"features ({part})"
+        )
+        for part, pairs in tables.items()
     )
     lap("features")
     rankers = fit_rankers(train, valid, config)
