@@ -148,3 +148,12 @@ def test_candidate_ranker_round_trips_through_a_file(tmp_path, fitted: LightGBMR
     loaded = CandidateRanker.load(model.save(tmp_path / "model.joblib"))
     np.testing.assert_array_equal(loaded.ranker.predict(X), fitted.predict(X))
     assert loaded.bm25.idf_ == model.bm25.idf_
+
+
+def test_early_stopping_on_a_validation_set() -> None:
+    """With eval_set, training stops once validation NDCG stops improving."""
+    X, y = _data()
+    X_valid, y_valid = _data(seed=5)
+    model = LightGBMRanker(n_estimators=500, min_child_samples=5, early_stopping_rounds=5)
+    model.fit(X, y, group=[12] * 30, eval_set=(X_valid, y_valid, [12] * 30))
+    assert model.model_.best_iteration_ < 500

@@ -120,7 +120,9 @@ class LightGBMRanker(BaseEstimator):
         if eval_set is not None:
             ex, ey, eg = _check_fit(*eval_set)
             kwargs = {
-                "eval_set": [(ex, ey)],
+                # LightGBM 4.7 deprecates eval_set in favour of eval_X / eval_y.
+                "eval_X": (ex,),
+                "eval_y": (ey,),
                 "eval_group": [eg],
                 "eval_at": [10],
                 "callbacks": [lightgbm.early_stopping(self.early_stopping_rounds, verbose=False)],
