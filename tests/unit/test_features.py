@@ -14,13 +14,14 @@ from matching.features import (
     Featurizer,
     MemoryCache,
     chunk_document,
+    countable,
     embed_document,
     feature_text,
     neutralise,
     tokenize,
 )
 from matching.parsing import parse_requisition_text, parse_resume_text
-from matching.schemas import Section
+from matching.schemas import Section, Skill, SourceSpan
 
 RESUME = """Jordan Lee
 jordan.lee@example.com | +1 415 555 0100
@@ -92,6 +93,21 @@ def test_a_name_run_on_into_the_headline_removes_only_the_name() -> None:
     assert "Data Engineer" in clean
     assert "Mei" not in clean
     assert "O'Brien-Smith" not in neutralise("O'Brien-Smith wrote it.", names=["O'Brien-Smith"])
+
+
+@pytest.mark.parametrize(
+    ("text", "concept", "counted"),
+    [
+        ("Terraform", "onet:tech:ibm-terraform", True),
+        ("dbt", None, True),
+        ("build and operate data pipelines", None, False),
+        ("Bachelor's degree", None, False),
+    ],
+)
+def test_which_posting_skills_count(text: str, concept: str | None, counted: bool) -> None:
+    """Linked skills and short unlinked ones count; long phrases and degrees do not."""
+    skill = Skill(label=text, concept_id=concept, source=SourceSpan(start=0, end=1, text=text))
+    assert countable(skill) is counted
 
 
 def test_tokenize_keeps_programming_symbols() -> None:

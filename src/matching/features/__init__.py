@@ -36,6 +36,7 @@ from matching.features._pairs import (
     PreparedCandidate,
     PreparedRequisition,
     SkillMatch,
+    countable,
     feature_index,
     location_match,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "PreparedRequisition",
     "SkillMatch",
     "chunk_document",
+    "countable",
     "embed_document",
     "embed_documents",
     "feature_index",

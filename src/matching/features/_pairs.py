@@ -112,6 +112,24 @@ class SkillMatch:
     missing: list[str]
 
 
+_DEGREE = re.compile(r"\b(?:degree|diploma|bachelor|master|ph\.?d|mba|bsc|msc|ba|bs|ms)\b", re.I)
+MAX_UNLINKED_WORDS = 3
+
+
+def countable(skill: Skill) -> bool:
+    """Whether a posting's skill counts for coverage and reasons.
+
+    A skill linked to a taxonomy concept always counts. A span the tagger found but no
+    vocabulary covers ("Airflow", "dbt") counts when it is short and not a degree: longer
+    unlinked spans are mostly phrases ("build and operate data pipelines") that no resume
+    repeats word for word, and degrees are compared by the education feature.
+    """
+    if skill.concept_id:
+        return True
+    text = skill.source.text or skill.label
+    return len(text.split()) <= MAX_UNLINKED_WORDS and not _DEGREE.search(text)
+
+
 @lru_cache(maxsize=65_536)
 def _skill_text(label: str) -> str:
     # Cached: the same posting skills are compared with every candidate of a pool.
@@ -236,7 +254,7 @@ class Featurizer:
         near: list[tuple[str, str]] = []
         missing: list[str] = []
         seen: set[str] = set()
-        for skill in skills:
+        for skill in filter(countable, skills):
             key = skill.concept_id or skill.label.lower()
             if key in seen:
                 continue
@@ -282,7 +300,7 @@ class Featurizer:
         req = requisition.requisition
         req_vectors = requisition.embedding.vectors
         req_whole = requisition.embedding.whole
-        all_skills = [*req.required_skills, *req.preferred_skills]
+        all_skills = [s for s in (*req.required_skills, *req.preferred_skills) if countable(s)]
         req_level = EDUCATION_ORDER.get(req.education_level or "")
         for row, cand in enumerate(candidates):
             vectors = cand.embedding.vectors
@@ -320,7 +338,7 @@ class Featurizer:
                 preferred[0],
                 preferred[1],
                 len(named) / len(all_skills) if all_skills else _NAN,
-                float(len(req.required_skills)),
+                float(sum(map(countable, req.required_skills))),
                 min(5.0, max(-10.0, years - req.min_years_experience))
                 if years is not None and req.min_years_experience is not None
                 else _NAN,
