@@ -405,10 +405,14 @@ def promote(
     decision = run_promotion(override_reason=override_reason)
     console = Console()
     verdict = "[green]promoted[/]" if decision.promoted else "[red]refused[/]"
+
+    def shown(value: float | None) -> str:
+        return "—" if value is None else f"{value:.3f}"
+
     console.print(
         f"{verdict}: challenger v{decision.challenger_version} "
-        f"({decision.metric} {decision.challenger_metric}) vs champion "
-        f"v{decision.champion_version or '—'} ({decision.champion_metric})"
+        f"({decision.metric} {shown(decision.challenger_metric)}) vs champion "
+        f"v{decision.champion_version or '—'} ({shown(decision.champion_metric)})"
     )
     for reason in decision.reasons:
         console.print(f"  - {reason}")

@@ -68,8 +68,9 @@ class AuditTagGate:
             return GateResult(
                 False,
                 [
-                    f"no fairness audit is recorded for version {number}; run `matching audit` "
-                    "(see README) or pass an override reason"
+                    f"no fairness audit is recorded for version {number}; audit it (the audit "
+                    "stage records one with record_audit) or pass --override-reason with a "
+                    "written reason"
                 ],
             )
         ratio = _as_float(tags.get("audit.min_impact_ratio"))
