@@ -388,7 +388,7 @@ def test_promote_refuses_without_audit(registry: Store) -> None:
     assert not decision.promoted
     assert any(
         f"no fairness audit is recorded for version {version}" in r
-        and "pass an override reason" in r
+        and "--override-reason" in r
         for r in decision.reasons
     )
     assert _alias("no-audit", "champion") is None
