@@ -387,8 +387,7 @@ def test_promote_refuses_without_audit(registry: Store) -> None:
     decision = promote("no-audit")
     assert not decision.promoted
     assert any(
-        f"no fairness audit is recorded for version {version}" in r
-        and "--override-reason" in r
+        f"no fairness audit is recorded for version {version}" in r and "--override-reason" in r
         for r in decision.reasons
     )
     assert _alias("no-audit", "champion") is None

@@ -38,6 +38,7 @@ from matching.features._pairs import (
     SkillMatch,
     countable,
     feature_index,
+    keyword_text,
     location_match,
 )
 
@@ -64,6 +65,7 @@ __all__ = [
     "embed_documents",
     "feature_index",
     "feature_text",
+    "keyword_text",
     "load_encoder",
     "location_match",
     "neutralise",

@@ -143,6 +143,11 @@ def _location_key(value: str | None) -> tuple[str, ...]:
     return tuple(p for p in parts if p not in {"city", "state", "remote"})
 
 
+def keyword_text(text: str, profile: Profile) -> str:
+    """What keyword features (BM25, skill names) read: no skipped sections, neutralised."""
+    return neutralise(feature_text(text, profile.sections), names=[profile.name])
+
+
 def location_match(candidate: str | None, requisition: Requisition) -> float:
     """1 same city, 0.5 same region, 0 elsewhere; NaN unknown or when the job is remote."""
     if requisition.remote == "remote":
@@ -204,7 +209,7 @@ class Featurizer:
         for (candidate_id, text, profile), embedding, group in zip(
             items, embeddings, titles, strict=True
         ):
-            clean = neutralise(feature_text(text, profile.sections), names=[profile.name])
+            clean = keyword_text(text, profile)
             tokens = tokenize(clean)
             found = (occupations.match(t) for t in group)
             prepared.append(

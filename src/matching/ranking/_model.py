@@ -17,7 +17,6 @@ from matching.features import (
     BM25,
     FEATURE_NAMES,
     FEATURES,
-    Encoder,
     Featurizer,
     PreparedCandidate,
     PreparedRequisition,
@@ -37,6 +36,11 @@ from matching.schemas import (
 
 FORMAT_VERSION = 1
 _DESCRIPTIONS = {f.name: f.description for f in FEATURES}
+
+
+def ranking_order(raw: NDArray[np.float64], candidates: Sequence[PreparedCandidate]) -> list[int]:
+    """Indices of ``candidates`` best first; ties broken by candidate id (deterministic)."""
+    return sorted(range(len(candidates)), key=lambda i: (-raw[i], candidates[i].candidate_id))
 
 
 class Ranker(Protocol):
@@ -77,10 +81,8 @@ class CandidateRanker:
     _featurizer: Featurizer | None = field(default=None, init=False, repr=False, compare=False)
 
     # -- pieces --------------------------------------------------------------------------
-    def featurizer(self, encoder: Encoder | None = None) -> Featurizer:
+    def featurizer(self) -> Featurizer:
         """The featurizer matching this model (the encoder is loaded once)."""
-        if encoder is not None:
-            return Featurizer(encoder, self.bm25)
         if self._featurizer is None:
             self._featurizer = Featurizer(load_encoder(self.embedding_model), self.bm25)
         return self._featurizer
@@ -109,8 +111,7 @@ class CandidateRanker:
         raw = self.ranker.predict(X)
         scores = self.calibrator.transform(raw)
         contributions = self.ranker.contributions(X) if explain else None
-        # Ties broken by candidate id, so equal inputs always give the same order.
-        order = sorted(range(len(candidates)), key=lambda i: (-raw[i], candidates[i].candidate_id))
+        order = ranking_order(raw, candidates)
         ranks = {index: rank for rank, index in enumerate(order, start=1)}
         req = requisition.requisition
         results = []

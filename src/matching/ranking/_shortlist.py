@@ -15,7 +15,7 @@ from matching.features import (
     PreparedRequisition,
 )
 from matching.ranking._knockouts import KnockoutRules
-from matching.ranking._model import CandidateRanker
+from matching.ranking._model import CandidateRanker, ranking_order
 from matching.schemas import Requisition, ScoredCandidate
 
 Preparer = Callable[[Sequence[int]], list[PreparedCandidate]]
@@ -144,8 +144,7 @@ class Shortlister:
         if not candidates:
             return []
         raw = self.model.ranker.predict(self.model.featurizer().features(requisition, candidates))
-        # The same order as score_prepared: ties broken by candidate id.
-        order = sorted(range(len(candidates)), key=lambda i: (-raw[i], candidates[i].candidate_id))
+        order = ranking_order(raw, candidates)
         wanted = offset + top
         rules = knockouts if knockouts is not None else self.model.knockouts
         if exclude_knocked_out:

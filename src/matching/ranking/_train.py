@@ -34,12 +34,12 @@ from matching.datasets import (
 )
 from matching.features import (
     BM25,
+    FEATURE_NAMES,
     Encoder,
     Featurizer,
     PreparedCandidate,
     PreparedRequisition,
-    feature_text,
-    neutralise,
+    keyword_text,
     tokenize,
 )
 from matching.ranking._calibration import ScoreCalibrator
@@ -234,11 +234,7 @@ def fit_bm25(corpus: Corpus, profiles: dict[str, Profile]) -> BM25:
     """BM25 statistics from the training resumes (neutralised like every scored text)."""
     train = corpus.split.train.resume_ids
     return BM25().fit(
-        tokenize(
-            neutralise(feature_text(r.text, profiles[r.id].sections), names=[profiles[r.id].name])
-        )
-        for r in corpus.resumes
-        if r.id in train
+        tokenize(keyword_text(r.text, profiles[r.id])) for r in corpus.resumes if r.id in train
     )
 
 
@@ -288,20 +284,13 @@ def feature_table(
             featurizer.features(jobs[str(job_id)], [candidates[r] for r in rows["resume_id"]])
         )
         progress(stage, i + 1, len(groups))
-    width = len(featurizer_feature_names())
+    width = len(FEATURE_NAMES)
     return FeatureTable(
         X=np.vstack(blocks) if blocks else np.zeros((0, width)),
         y=ordered["label"].to_numpy(dtype=np.float64),
         job_ids=ordered["job_id"].to_numpy(dtype=str),
         resume_ids=ordered["resume_id"].to_numpy(dtype=str),
     )
-
-
-def featurizer_feature_names() -> tuple[str, ...]:
-    """The feature columns (``matching.features.FEATURE_NAMES``)."""
-    from matching.features import FEATURE_NAMES
-
-    return FEATURE_NAMES
 
 
 def all_pairs(corpus: Corpus, part: str, *, max_jobs: int, seed: int) -> pd.DataFrame:
