@@ -525,6 +525,78 @@ def shortlist(
     Console().print(_scores_table(title, result.results, names))
 
 
+@app.command()
+def audit(
+    input: Annotated[Path, typer.Option("--input", help="CSV: one row per person.")],
+    out: Annotated[
+        Path, typer.Option(help="Report path without suffix: writes OUT.json and OUT.html.")
+    ],
+    attribute: Annotated[
+        list[str],
+        typer.Option(help="Demographic column to audit (for example sex); repeat it."),
+    ],
+    score_column: Annotated[
+        str | None, typer.Option(help="Numeric score column (rate: above the median).")
+    ] = None,
+    selected_column: Annotated[
+        str | None, typer.Option(help="Selected column (1/0, true/false, yes/no).")
+    ] = None,
+    group_column: Annotated[
+        str | None,
+        typer.Option(help="Group to rank within (for example job_id): adds ranking metrics."),
+    ] = None,
+) -> None:
+    """Assess scores and/or selections per demographic category (NYC LL144 impact ratios).
+
+    An impact ratio under the threshold is a finding, reported in the output; the command
+    still ends with status 0."""
+    import pandas as pd
+
+    from matching.audit import audit_table, write_report
+    from matching.errors import Errors, InputError
+
+    try:
+        frame = pd.read_csv(input)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise InputError(Errors.E505, source=input, detail=str(exc)) from exc
+    report = audit_table(
+        frame,
+        attributes=attribute,
+        score_column=score_column,
+        selected_column=selected_column,
+        group_column=group_column,
+        source=f"{input.name} ({len(frame)} rows)",
+    )
+    json_path, html_path = write_report(report, out)
+    console = Console()
+    for outcome in report.outcomes:
+        table = Table(title=f"{outcome.rate_name}: {outcome.column}")
+        for name in ("attribute", "category", "count", "rate", "impact ratio", "flag"):
+            table.add_column(name, justify="left" if name in ("attribute", "category") else "right")
+        for result in outcome.attributes:
+            for c in result.categories:
+                flag = "[red]below threshold[/]" if c.flagged else ""
+                if c.excludable:
+                    flag += " (excludable: under 2%)"
+                ratio = "–" if c.impact_ratio is None else f"{c.impact_ratio:.3f}"
+                table.add_row(
+                    result.attribute, c.category, str(c.count), f"{c.rate:.2%}", ratio, flag
+                )
+            table.add_row(result.attribute, "unknown", str(result.unknown), "–", "–", "")
+        console.print(table)
+    minimum = "–" if report.min_impact_ratio is None else f"{report.min_impact_ratio:.3f}"
+    if report.passed is False:
+        console.print(
+            f"[bold red]FINDING:[/] minimum impact ratio {minimum} is below the threshold "
+            f"{report.threshold:g}."
+        )
+    elif report.passed:
+        console.print(f"minimum impact ratio {minimum} (threshold {report.threshold:g}).")
+    else:
+        console.print("Impact ratios could not be computed (no category has a positive rate).")
+    console.print(f"wrote {json_path}\nwrote {html_path}")
+
+
 def main() -> None:
     """Entry point of the ``matching`` console script.
 

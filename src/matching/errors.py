@@ -199,6 +199,70 @@ class Errors:
         "Store the {what} first (for candidates: `matching ingest`), or fix the id.",
     )
 
+    E500 = ErrorCode(
+        "E500",
+        "No attribute to audit was given.",
+        "Name at least one demographic column (for example `--attribute sex --attribute race`).",
+    )
+    E501 = ErrorCode(
+        "E501",
+        "The audit input {source} is missing columns: {detail}.",
+        "Check the column names (they are case-sensitive) or pass the ones the table has.",
+    )
+    E502 = ErrorCode(
+        "E502",
+        "The score column {column!r} holds values that are not numbers: {detail}.",
+        "Export scores as plain numbers (for example 0-100); leave a cell empty for a missing "
+        "score.",
+    )
+    E503 = ErrorCode(
+        "E503",
+        "The selection column {column!r} holds values that are not yes/no: {detail}.",
+        "Use 1/0, true/false or yes/no for selected/not selected; leave a cell empty if unknown.",
+    )
+    E504 = ErrorCode(
+        "E504",
+        "Nothing to audit: {detail}.",
+        "Pass a score column, a selection column or both, on a table with at least one row.",
+    )
+    E505 = ErrorCode(
+        "E505",
+        "The audit input {source} cannot be read ({detail}).",
+        "Check the path and save the table as UTF-8 CSV with a header row.",
+    )
+
+    E510 = ErrorCode(
+        "E510",
+        "The counterfactual test cannot run: {detail}.",
+        "Pass at least one (job, resume, name) pair and at least two names to swap in.",
+    )
+    E511 = ErrorCode(
+        "E511",
+        "The proxy probe got features and labels that do not fit together: {detail}.",
+        "Pass a 2-D feature matrix with one row per label (FEATURE_NAMES columns).",
+    )
+    E512 = ErrorCode(
+        "E512",
+        "The proxy probe cannot assess this attribute: {detail}.",
+        "Use at least two groups with at least {folds} known members each, or fewer folds.",
+    )
+    E513 = ErrorCode(
+        "E513",
+        "The bias_in_bios data is missing from {path}.",
+        "Set MATCHING_DATA_DIR to the shared data folder that holds bias_in_bios/*.csv.",
+    )
+    E514 = ErrorCode(
+        "E514",
+        "{path}: the bias_in_bios table is not as expected ({detail}).",
+        "Restore the file: it needs the columns hard_text, profession and gender "
+        "(Female/Male).",
+    )
+    E515 = ErrorCode(
+        "E515",
+        "Invalid audit option {option}={value!r}: {detail}.",
+        "Pass a value within the stated range.",
+    )
+
 
 class Warnings:
     """Non-fatal findings reported in a result's ``warnings``. W1xx: documents and parsing."""

@@ -1,0 +1,57 @@
+"""Fairness assessment of scores, selections and rankings per demographic category.
+
+``audit_table`` computes scoring or selection rates, impact ratios (NYC Local Law 144), tests
+against the highest-rate category and ranking metrics; ``write_report`` writes the JSON and the
+self-contained HTML report.
+"""
+
+from __future__ import annotations
+
+from matching.audit._audit import (
+    AttributeResult,
+    AuditReport,
+    CategoryResult,
+    OutcomeResult,
+    RankingCategory,
+    RankingResult,
+    audit_table,
+)
+from matching.audit._ranking import exposure_by_category, exposure_ratios, ndkl, skew_at_k
+from matching.audit._rates import (
+    SMALL_SHARE,
+    UNKNOWN,
+    above_median,
+    category_labels,
+    category_rates,
+    impact_ratios,
+    intersect,
+    selection_flags,
+)
+from matching.audit._report import render_html, write_report
+from matching.audit._tests import compare_rates, wilson_interval
+
+__all__ = [
+    "SMALL_SHARE",
+    "UNKNOWN",
+    "AttributeResult",
+    "AuditReport",
+    "CategoryResult",
+    "OutcomeResult",
+    "RankingCategory",
+    "RankingResult",
+    "above_median",
+    "audit_table",
+    "category_labels",
+    "category_rates",
+    "compare_rates",
+    "exposure_by_category",
+    "exposure_ratios",
+    "impact_ratios",
+    "intersect",
+    "ndkl",
+    "render_html",
+    "selection_flags",
+    "skew_at_k",
+    "wilson_interval",
+    "write_report",
+]
