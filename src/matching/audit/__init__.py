@@ -16,6 +16,25 @@ from matching.audit._audit import (
     RankingResult,
     audit_table,
 )
+from matching.audit._counterfactual import (
+    MAX_CHANGE,
+    MAX_MEAN_CHANGE,
+    NAMES,
+    CounterfactualResult,
+    IdentityName,
+    counterfactual_test,
+    pronoun_sex,
+    swap_identity,
+)
+from matching.audit._model_audit import (
+    GroupScores,
+    ModelAuditResult,
+    audit_model,
+    load_bias_in_bios,
+    log_model_audit,
+    profession_requisition,
+)
+from matching.audit._proxy import ProxyResult, proxy_probe
 from matching.audit._ranking import exposure_by_category, exposure_ratios, ndkl, skew_at_k
 from matching.audit._rates import (
     SMALL_SHARE,
@@ -31,27 +50,43 @@ from matching.audit._report import render_html, write_report
 from matching.audit._tests import compare_rates, wilson_interval
 
 __all__ = [
+    "MAX_CHANGE",
+    "MAX_MEAN_CHANGE",
+    "NAMES",
     "SMALL_SHARE",
     "UNKNOWN",
     "AttributeResult",
     "AuditReport",
     "CategoryResult",
+    "CounterfactualResult",
+    "GroupScores",
+    "IdentityName",
+    "ModelAuditResult",
     "OutcomeResult",
+    "ProxyResult",
     "RankingCategory",
     "RankingResult",
     "above_median",
+    "audit_model",
     "audit_table",
     "category_labels",
     "category_rates",
     "compare_rates",
+    "counterfactual_test",
     "exposure_by_category",
     "exposure_ratios",
     "impact_ratios",
     "intersect",
+    "load_bias_in_bios",
+    "log_model_audit",
     "ndkl",
+    "profession_requisition",
+    "pronoun_sex",
+    "proxy_probe",
     "render_html",
     "selection_flags",
     "skew_at_k",
+    "swap_identity",
     "wilson_interval",
     "write_report",
 ]

@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 from matching.errors import ConfigError, Errors
 from matching.features._chunks import Chunk, chunk_document
-from matching.features._neutral import neutralise
+from matching.features._neutral import identity_names, neutralise
 from matching.schemas import Section
 from matching.settings import configure_offline, get_settings
 
@@ -189,14 +189,15 @@ def embed_documents(
     """Chunk each ``(text, sections)`` and embed every chunk in shared batches.
 
     Chunk texts are ``neutralise``-d first (the person's name from ``names``, one per item,
-    contact details and gendered pronouns removed), so vectors carry no such proxies.
+    and any person the NER finds near the top, contact details and gendered pronouns
+    removed), so vectors carry no such proxies.
     """
     chunked: list[list[Chunk]] = []
     for i, (text, sections) in enumerate(items):
-        name = names[i] if names is not None else None
+        found = identity_names(text, names[i] if names is not None else None)
         chunked.append(
             [
-                Chunk(c.label, c.index, neutralise(c.text, names=[name]))
+                Chunk(c.label, c.index, neutralise(c.text, names=found))
                 for c in chunk_document(text, sections, max_words=encoder.max_words)
             ]
         )

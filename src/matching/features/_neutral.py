@@ -4,25 +4,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
+if TYPE_CHECKING:
+    from spacy.language import Language
+
+# Every gendered pronoun becomes the same word: "seen him" and "seen her" must read alike
+# (grammar does not matter to features; equality does).
 _PRONOUNS = {
     "he": "they",
     "she": "they",
-    "him": "them",
-    "his": "their",
-    "her": "their",
-    "hers": "theirs",
+    "him": "they",
+    "her": "they",
+    "his": "they",
+    "hers": "they",
     "himself": "themselves",
     "herself": "themselves",
-    "mr": "",
-    "mrs": "",
-    "ms": "",
-    "miss": "",
-    "mr.": "",
-    "mrs.": "",
-    "ms.": "",
 }
-_GENDERED = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in _PRONOUNS) + r")\b\.?", re.I)
+_GENDERED = re.compile(r"\b(?:" + "|".join(_PRONOUNS) + r")\b", re.I)
+# Titles only before a capitalised word, so the MS degree and the verb "miss" stay.
+_TITLE = re.compile(r"\b(?:Mr|Mrs|Ms|Miss|Mx)\b\.?(?=\s+[A-Z])")
 _EMAIL = re.compile(r"\S+@\S+")
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
 _NAME_PART = re.compile(r"[^\W\d_][\w'’-]*")
@@ -30,8 +32,8 @@ _PHONE = re.compile(r"\+?\d[\d ().-]{7,}\d")
 
 
 def _replace(match: re.Match[str]) -> str:
-    found = match.group().rstrip(".")
-    word = _PRONOUNS.get(found.lower(), "")
+    found = match.group()
+    word = _PRONOUNS[found.lower()]
     return word.capitalize() if found[:1].isupper() else word
 
 
@@ -41,6 +43,7 @@ def neutralise(text: str, *, names: Iterable[str | None] = ()) -> str:
     Names and pronouns are proxies of sex and ethnicity; the ranker must not see them
     (the counterfactual test swaps them and expects the same score).
     """
+    text = _TITLE.sub("", text)
     text = _EMAIL.sub(" ", text)
     text = _URL.sub(" ", text)
     text = _PHONE.sub(" ", text)
@@ -53,3 +56,46 @@ def neutralise(text: str, *, names: Iterable[str | None] = ()) -> str:
         for part in sorted({full, *parts} - {""}, key=len, reverse=True):
             text = re.sub(r"\b" + re.escape(part) + r"\b", " ", text, flags=re.I)
     return _GENDERED.sub(_replace, text)
+
+
+# People are named near the top of a resume or bio; deeper names are references (skipped).
+NAME_SEARCH_CHARS = 2000
+
+
+@lru_cache(maxsize=2)
+def _person_tagger(model: str) -> Language:
+    import spacy
+
+    return spacy.load(model, exclude=["parser", "lemmatizer", "attribute_ruler", "tagger"])
+
+
+def person_names(text: str, *, model: str | None = None) -> list[str]:
+    """Person names the base spaCy pipeline finds in the first ``NAME_SEARCH_CHARS`` characters.
+
+    Only names of two or more capitalised words count, to spare skills that NER mistakes for
+    people. The parser's own name field misses a name inside a sentence ("Emily Walsh is a
+    certified ..."), and a name it misses would otherwise reach the features.
+    """
+    from matching.settings import get_settings
+
+    doc = _person_tagger(model or get_settings().spacy_base_model)(text[:NAME_SEARCH_CHARS])
+    found: list[str] = []
+    for ent in doc.ents:
+        words = ent.text.split()
+        if ent.label_ == "PERSON" and len(words) >= 2 and all(w[:1].isupper() for w in words):
+            found.append(ent.text)
+    return found
+
+
+# A bio opens with its subject: "Jamal Jones is a ...", "Mei Chen, a nurse, ...".
+_LEADING_NAME = re.compile(
+    r"^\s*([A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,2})(?=\s*(?:,|\s(?:is|was|has|holds|works)\b))"
+)
+
+
+def identity_names(text: str, name: str | None) -> list[str]:
+    """The names to remove from ``text``: the parsed ``name``, any person NER finds near the
+    top, and a name the text opens with ("Jamal Jones is a ...")."""
+    leading = _LEADING_NAME.match(text)
+    found = [name, *person_names(text), leading.group(1) if leading else None]
+    return [n for n in found if n]

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from matching.features._bm25 import BM25, tokenize
 from matching.features._chunks import feature_text
 from matching.features._encoder import DocumentEmbedding, Encoder, Vector, embed_documents
-from matching.features._neutral import neutralise
+from matching.features._neutral import identity_names, neutralise
 from matching.schemas import Profile, Requisition, Skill
 from matching.taxonomy import (
     SkillRelations,
@@ -145,7 +145,9 @@ def _location_key(value: str | None) -> tuple[str, ...]:
 
 def keyword_text(text: str, profile: Profile) -> str:
     """What keyword features (BM25, skill names) read: no skipped sections, neutralised."""
-    return neutralise(feature_text(text, profile.sections), names=[profile.name])
+    return neutralise(
+        feature_text(text, profile.sections), names=identity_names(text, profile.name)
+    )
 
 
 def location_match(candidate: str | None, requisition: Requisition) -> float:
