@@ -183,3 +183,22 @@ def test_document_embedding_whole_vector_is_normalised(encoder: Encoder) -> None
     assert doc.vectors.shape == (len(doc.chunks), 384)
     assert float(np.linalg.norm(doc.whole)) == pytest.approx(1.0, rel=1e-5)
     assert all("Jordan" not in c.text for c in doc.chunks)
+
+
+def test_a_bio_opening_with_a_name_loses_it() -> None:
+    """A name in a bio's first sentence is removed even when the parser finds none."""
+    from matching.features import identity_names
+
+    text = "Jamal Jones is a certified accountant. He audits firms."
+    clean = neutralise(text, names=identity_names(text, None))
+    assert "Jamal" not in clean
+    assert "Jones" not in clean
+    assert "certified accountant" in clean
+
+
+def test_every_gendered_pronoun_reads_the_same() -> None:
+    """'seen him' and 'seen her' become the same words, so swaps cannot move a feature."""
+    assert neutralise("We have seen him work.") == neutralise("We have seen her work.")
+    assert neutralise("Mr. Lynch and Ms. Lynch") == neutralise("Ms. Lynch and Mr. Lynch")
+    assert "MS degree" in neutralise("She holds an MS degree and will not miss a deadline.")
+    assert "miss a deadline" in neutralise("She will not miss a deadline.")

@@ -26,7 +26,7 @@ from matching.features._encoder import (
     load_encoder,
     text_hash,
 )
-from matching.features._neutral import neutralise
+from matching.features._neutral import identity_names, neutralise, person_names
 from matching.features._pairs import (
     EDUCATION_ORDER,
     FEATURE_NAMES,
@@ -65,10 +65,12 @@ __all__ = [
     "embed_documents",
     "feature_index",
     "feature_text",
+    "identity_names",
     "keyword_text",
     "load_encoder",
     "location_match",
     "neutralise",
+    "person_names",
     "text_hash",
     "tokenize",
 ]

@@ -102,6 +102,17 @@ _WORD = r"[A-Z][A-Za-z.'’-]+"
 _PLACE = re.compile(rf"^({_WORD}(?: {_WORD}){{0,2}}, ?{_WORD}(?: {_WORD})?)(?: \d{{4,6}})?$")
 
 
+# "Ms. Lynch practices" is a sentence about a person, not a job title; the NER sometimes
+# tags one, depending on the name before it (a counterfactual name swap found this).
+_HONORIFIC = re.compile(r"^(?:Mr|Mrs|Ms|Miss|Mx|Dr)\b\.?\s", re.I)
+
+
+def _title_like(text: str) -> bool:
+    """Whether an NER title span can be a job title (not a sentence about a person)."""
+    words = text.split()
+    return 0 < len(words) <= 8 and not _HONORIFIC.match(text.strip())
+
+
 def _location(text: str, hints: list[Hint], *, limit: int) -> str | None:
     """The first place named near the top, with the city before it ('Lyon, France').
 
@@ -179,7 +190,7 @@ def profile_from_doc(
     titles = _unique(
         headline_titles(text[:header_end], is_title=occupations.is_title, name=name)
         + [p.title for p in positions]
-        + [h.text.strip() for h in hints if h.label == "TITLE"]
+        + [h.text.strip() for h in hints if h.label == "TITLE" and _title_like(h.text)]
     )
     companies = _unique(
         [p.company for p in positions] + [h.text.strip() for h in hints if h.label == "COMPANY"]
