@@ -107,10 +107,24 @@ _PLACE = re.compile(rf"^({_WORD}(?: {_WORD}){{0,2}}, ?{_WORD}(?: {_WORD})?)(?: \
 _HONORIFIC = re.compile(r"^(?:Mr|Mrs|Ms|Miss|Mx|Dr)\b\.?\s", re.I)
 
 
+_ARTICLES = frozenset({"a", "an", "the"})
+
+
 def _title_like(text: str) -> bool:
-    """Whether an NER title span can be a job title (not a sentence about a person)."""
+    """Whether an NER title span can be a job title, not a phrase of a sentence.
+
+    Titles have no articles ("Previously a Senior Lecturer" is prose), do not open with an
+    honorific, an adverb or a lower-case word, and are short.
+    """
     words = text.split()
-    return 0 < len(words) <= 8 and not _HONORIFIC.match(text.strip())
+    if not 0 < len(words) <= 8 or _HONORIFIC.match(text.strip()):
+        return False
+    first = words[0]
+    return (
+        first[:1].isupper()
+        and not first.lower().endswith("ly")
+        and not any(w.lower() in _ARTICLES for w in words)
+    )
 
 
 def _location(text: str, hints: list[Hint], *, limit: int) -> str | None:
