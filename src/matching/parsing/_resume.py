@@ -204,7 +204,14 @@ def profile_from_doc(
     titles = _unique(
         headline_titles(text[:header_end], is_title=occupations.is_title, name=name)
         + [p.title for p in positions]
-        + [h.text.strip() for h in hints if h.label == "TITLE" and _title_like(h.text)]
+        + [
+            h.text.strip()
+            for h in hints
+            if h.label == "TITLE"
+            and _title_like(h.text)
+            # One word ("Born", "Director") counts only when it is a known job title.
+            and (len(h.text.split()) > 1 or occupations.is_title(h.text.strip()))
+        ]
     )
     companies = _unique(
         [p.company for p in positions] + [h.text.strip() for h in hints if h.label == "COMPANY"]
