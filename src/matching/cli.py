@@ -597,6 +597,53 @@ def audit(
     console.print(f"wrote {json_path}\nwrote {html_path}")
 
 
+@app.command("audit-model")
+def audit_model_command(
+    model: Annotated[
+        str, typer.Option(help="Model URI (a registered version or alias).")
+    ] = "models:/candidate-ranker@challenger",
+    names_per_group: Annotated[
+        int, typer.Option(help="Names per race/ethnicity × sex in the swap test (1–3).")
+    ] = 2,
+    record: Annotated[
+        bool, typer.Option(help="Record the audit on the model version (the gate reads it).")
+    ] = True,
+    out: Annotated[Path | None, typer.Option(help="Also write the audit as JSON here.")] = None,
+) -> None:
+    """Assess a registered model on real biographies (bias_in_bios): score gaps and impact
+    ratio by gender, the name-and-pronoun swap test, and how well its features predict gender.
+    The audit is recorded on the model version for `matching promote`."""
+    _offline()
+    from matching.audit import audit_model, log_model_audit
+    from matching.registry import load_candidate_ranker
+
+    ranker = load_candidate_ranker(model)
+    with _progress(Console(stderr=True)) as progress:
+        progress.add_task("auditing (scores, swaps, proxy probe)", total=None)
+        result = audit_model(ranker, names_per_group=names_per_group)
+    cf, proxy = result.counterfactual, result.proxy
+    console = Console()
+    console.print(
+        f"scoring-rate impact ratio by gender: {result.min_impact_ratio:.3f}; mean score "
+        + ", ".join(f"{k} {v:.2f}" for k, v in result.overall.mean.items() if v is not None)
+    )
+    console.print(
+        f"name and pronoun swaps: {cf.n_variants} variants, mean change {cf.mean_change:.3f}, "
+        f"max {cf.max_change:.2f} (targets < {cf.max_mean_change} and < {cf.max_allowed_change})"
+    )
+    console.print(f"proxy probe (features → gender): AUC {proxy.auc:.3f} ± {proxy.auc_std:.3f}")
+    if out is not None:
+        out.write_text(json.dumps(result.to_dict(), indent=2, default=str), encoding="utf-8")
+        console.print(f"wrote {out}")
+    registry = ranker.metadata.get("registry") or {}
+    if record and registry.get("version"):
+        passed = log_model_audit(
+            result, version=str(registry["version"]), name=registry.get("name")
+        )
+        verdict = "[green]passed[/]" if passed else "[red]failed[/]"
+        console.print(f"recorded on {name} v{version}: {verdict}")
+
+
 def main() -> None:
     """Entry point of the ``matching`` console script.
 
