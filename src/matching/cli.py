@@ -637,9 +637,8 @@ def audit_model_command(
         console.print(f"wrote {out}")
     registry = ranker.metadata.get("registry") or {}
     if record and registry.get("version"):
-        passed = log_model_audit(
-            result, version=str(registry["version"]), name=registry.get("name")
-        )
+        version, name = str(registry["version"]), registry.get("name")
+        passed = log_model_audit(result, version=version, name=name)
         verdict = "[green]passed[/]" if passed else "[red]failed[/]"
         console.print(f"recorded on {name} v{version}: {verdict}")
 

@@ -171,6 +171,11 @@ def parser_fingerprint() -> str:
 
     settings = get_settings()
     h = hashlib.sha256(matching.__version__.encode())
+    # The parser's own code and configuration: a change to a rule changes the parse.
+    package = Path(matching.__file__).parent
+    for source in sorted((package / "parsing").glob("*.*")):
+        if source.suffix in {".py", ".cfg"}:
+            h.update(source.read_bytes())
     for folder in (settings.field_model_path(), settings.models_dir / "skills"):
         meta = folder / "meta.json"
         h.update(str(folder).encode())
