@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from matching.features import Encoder, load_encoder
 from matching.ranking import CandidateRanker
 from matching.settings import configure_offline, get_settings
+from matching.store import Store
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -37,3 +39,10 @@ def tiny_ranker() -> CandidateRanker:
     from tests.tiny_ranking import build_tiny_ranker
 
     return build_tiny_ranker()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A fresh store in a SQLite file."""
+    with Store.open(f"sqlite:///{tmp_path / 'store.db'}") as opened:
+        yield opened

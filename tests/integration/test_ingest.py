@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import matching.parsing
-from matching.parsing import SUPPORTED_SUFFIXES as SUPPORTED
-from matching.store import SUPPORTED_SUFFIXES, Store, ingest_paths
+from matching.store import Store, ingest_paths
 from matching.store._models import (
     CandidateRow,
     DocumentRow,
@@ -22,6 +21,7 @@ from matching.store._models import (
     EmbeddingRow,
     ProfileRow,
 )
+from tests.store_helpers import row_counts
 
 EXAMPLES = Path(matching.__file__).parent / "examples" / "resumes"
 READABLE = ("ada_moreau.txt", "li_wei.html", "maria_santos.docx", "sam_okafor.pdf")
@@ -54,18 +54,7 @@ class FakeEncoder:
 
 def counts(store: Store) -> dict[str, int]:
     """Rows in every table ingest writes."""
-    with Session(store.engine) as session:
-        return {
-            table.__tablename__: int(session.scalar(select(func.count()).select_from(table)) or 0)
-            for table in TABLES
-        }
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    """A fresh store in a SQLite file."""
-    with Store.open(f"sqlite:///{tmp_path / 'store.db'}") as opened:
-        yield opened
+    return row_counts(store, TABLES)
 
 
 @pytest.fixture
@@ -76,11 +65,6 @@ def resumes(tmp_path: Path) -> Path:
     for name in READABLE:
         shutil.copy(EXAMPLES / name, folder / name)
     return folder
-
-
-def test_supported_suffixes_are_the_cli_s() -> None:
-    """Ingest searches folders for the same document types the CLI accepts."""
-    assert set(SUPPORTED) == SUPPORTED_SUFFIXES
 
 
 def test_ingest_adds_every_readable_resume(store: Store, resumes: Path) -> None:

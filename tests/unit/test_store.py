@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -23,26 +22,12 @@ from matching.store import (
     resolve_url,
 )
 from matching.store._models import (
-    CandidateRow,
     DocumentRow,
-    EmbeddingCacheRow,
-    EmbeddingRow,
-    ProfileRow,
-    RequisitionRow,
-    ScoreRow,
 )
+from tests.store_helpers import ALL_TABLES, row_counts
 
 DIM = 4
 MODEL = "test-model"
-TABLES = (
-    CandidateRow,
-    DocumentRow,
-    ProfileRow,
-    RequisitionRow,
-    EmbeddingRow,
-    EmbeddingCacheRow,
-    ScoreRow,
-)
 
 
 @dataclass(frozen=True)
@@ -95,18 +80,7 @@ def add(
 
 def counts(store: Store) -> dict[str, int]:
     """Rows in every table."""
-    with Session(store.engine) as session:
-        return {
-            table.__tablename__: int(session.scalar(select(func.count()).select_from(table)) or 0)
-            for table in TABLES
-        }
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    """A fresh store in a SQLite file."""
-    with Store.open(f"sqlite:///{tmp_path / 'store.db'}") as opened:
-        yield opened
+    return row_counts(store)
 
 
 @pytest.fixture
@@ -123,7 +97,7 @@ def test_open_creates_the_folder_and_the_tables(tmp_path: Path) -> None:
     path = tmp_path / "nested" / "deeper" / "m.db"
     with Store.open(f"sqlite:///{path}") as opened:
         assert path.is_file()
-        assert counts(opened) == {table.__tablename__: 0 for table in TABLES}
+        assert counts(opened) == {table.__tablename__: 0 for table in ALL_TABLES}
 
 
 def test_default_url_is_a_sqlite_file_in_home(
