@@ -632,6 +632,12 @@ def audit_model_command(
         f"max {cf.max_change:.2f} (targets < {cf.max_mean_change} and < {cf.max_allowed_change})"
     )
     console.print(f"proxy probe (features → gender): AUC {proxy.auc:.3f} ± {proxy.auc_std:.3f}")
+    for key, row in result.shortlists.items():
+        console.print(
+            f"shortlists {key}: NDKL {row['ndkl']:.3f}, exposure ratio "
+            f"{row['exposure_ratio']:.3f}, skew "
+            + ", ".join(f"{g} {row[f'skew_{g}']:+.3f}" for g in ("Female", "Male"))
+        )
     if out is not None:
         out.write_text(json.dumps(result.to_dict(), indent=2, default=str), encoding="utf-8")
         console.print(f"wrote {out}")

@@ -55,6 +55,14 @@ def test_audit_covers_all_biographies_with_figures_in_range(audit: ModelAuditRes
     assert report["counterfactual"]["passed"] is audit.counterfactual.passed
 
 
+def test_shortlist_metrics_by_gender_at_each_k(audit: ModelAuditResult) -> None:
+    """Every posting's ranking of all bios gives NDKL ≥ 0 and an exposure ratio in (0, 1]."""
+    assert set(audit.shortlists) == {"k=5", "k=10", "k=20"}
+    for row in audit.shortlists.values():
+        assert row["ndkl"] >= 0
+        assert 0 < row["exposure_ratio"] <= 1
+
+
 def test_tiny_ranker_keeps_scores_under_name_and_pronoun_swaps(audit: ModelAuditResult) -> None:
     """Inserted names and swapped pronouns move no score past the targets."""
     assert audit.counterfactual.passed, audit.counterfactual.to_dict()

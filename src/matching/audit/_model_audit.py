@@ -30,9 +30,11 @@ from matching.audit._counterfactual import (
 )
 from matching.audit._proxy import ProxyResult, proxy_probe
 from matching.errors import ConfigError, Errors, InputError
+from matching.ranking._model import ranking_order
 from matching.settings import get_settings
 
 if TYPE_CHECKING:
+    from matching.features import PreparedCandidate, PreparedRequisition
     from matching.ranking import CandidateRanker
 
 GENDERS = ("Female", "Male")
@@ -109,6 +111,7 @@ class ModelAuditResult:
     counterfactual: CounterfactualResult
     proxy: ProxyResult
     proxy_within_profession: ProxyResult
+    shortlists: dict[str, dict[str, float]] = field(default_factory=dict)
     requisitions: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -183,11 +186,13 @@ def audit_model(
     scores = np.full(len(bios), np.nan)
     blocks: list[NDArray[np.float64]] = []
     requisitions: dict[str, str] = {}
+    prepared_requisitions = []
     for profession, rows in bios.groupby("profession", sort=True).groups.items():
         index = list(rows)
         text = profession_requisition(str(profession))
         requisitions[str(profession)] = text
         requisition = featurizer.prepare_requisition(text, parse_requisition_text(text))
+        prepared_requisitions.append(requisition)
         candidates = featurizer.prepare_candidates(
             [(str(i), texts[i], parse_resume_text(texts[i])) for i in index]
         )
@@ -230,6 +235,10 @@ def audit_model(
         names=names,
     )
 
+    everyone = featurizer.prepare_candidates(
+        [(str(i), texts[i], parse_resume_text(texts[i])) for i in range(len(texts))]
+    )
+    shortlists = _shortlist_fairness(model, prepared_requisitions, everyone, gender)
     proxy = proxy_probe(features, gender, folds=folds, seed=seed)
     proxy_within = proxy_probe(_centre_by(features, profession_of), gender, folds=folds, seed=seed)
     return ModelAuditResult(
@@ -240,17 +249,53 @@ def audit_model(
         counterfactual=counterfactual,
         proxy=proxy,
         proxy_within_profession=proxy_within,
+        shortlists=shortlists,
         requisitions=requisitions,
         notes=[
             "Scores are against a posting written from the profession's name only.",
             "Gender is as labelled in bias_in_bios (Female/Male); the sample ties some "
             "professions to one gender, so compare the within-profession gap and the "
             "within-profession proxy AUC with the overall ones.",
+            "Shortlists: every posting ranks all biographies; skew@k and NDKL (Geyik et al. "
+            "2019) and the exposure ratio (Singh & Joachims 2018) by gender, averaged over "
+            "the postings, with the whole pool's gender mix as the desired one.",
             "Impact ratio: share of each gender scoring above the median of all 280 scores, "
             "lower over higher; per profession above that profession's median (10 bios: "
             "indicative only).",
         ],
     )
+
+
+SHORTLIST_KS = (5, 10, 20)
+
+
+def _shortlist_fairness(
+    model: CandidateRanker,
+    requisitions: Sequence[PreparedRequisition],
+    candidates: Sequence[PreparedCandidate],
+    gender: NDArray[Any],
+) -> dict[str, dict[str, float]]:
+    """Skew@k, NDKL and exposure ratio by gender of each posting's ranking of everyone."""
+    from matching.audit._ranking import exposure_by_category, exposure_ratios, ndkl, skew_at_k
+
+    featurizer = model.featurizer()
+    rankings = []
+    for requisition in requisitions:
+        raw = model.ranker.predict(featurizer.features(requisition, candidates))
+        order = ranking_order(raw, candidates)
+        rankings.append([str(gender[int(candidates[i].candidate_id)]) for i in order])
+    out: dict[str, dict[str, float]] = {}
+    for k in SHORTLIST_KS:
+        row: dict[str, float] = {"ndkl": float(np.mean([ndkl(r, k=k) for r in rankings]))}
+        for g in GENDERS:
+            skews = [skew_at_k(r, g, k=k) for r in rankings]
+            finite = [v for v in skews if math.isfinite(v)]
+            row[f"skew_{g}"] = float(np.mean(finite)) if finite else math.nan
+            row[f"absent_{g}"] = float(len(skews) - len(finite))
+        ratios = [min(exposure_ratios(exposure_by_category(r, k=k)).values()) for r in rankings]
+        row["exposure_ratio"] = float(np.mean(ratios))
+        out[f"k={k}"] = row
+    return out
 
 
 def log_model_audit(
@@ -309,6 +354,12 @@ def log_model_audit(
         "audit.counterfactual_mean": result.counterfactual.mean_change,
         "audit.counterfactual_max": result.counterfactual.max_change,
         "audit.proxy_auc": result.proxy.auc,
+        **{
+            f"audit.{metric}_at_{key.removeprefix('k=')}": value
+            for key, row in result.shortlists.items()
+            for metric, value in row.items()
+            if metric in ("ndkl", "exposure_ratio")
+        },
     }
     for key, value in tags.items():
         client.set_model_version_tag(name, str(version), key, repr(round(float(value), 6)))
