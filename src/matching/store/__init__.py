@@ -27,6 +27,7 @@ from matching.store._ingest import (
     parser_version,
 )
 from matching.store._models import Base
+from matching.store._protected import ProtectedAttributes
 from matching.store._records import (
     CandidateWrite,
     DeletionReport,
@@ -50,6 +51,7 @@ __all__ = [
     "IngestReport",
     "NewScore",
     "Pool",
+    "ProtectedAttributes",
     "Store",
     "StoreEmbeddingCache",
     "StoredCandidate",

@@ -162,3 +162,23 @@ class ScoreRow(Base):
     reasons_json: Mapped[Any] = mapped_column(JSONType)
     input_sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ProtectedAttributeRow(Base):
+    """A protected attribute of a candidate (sex, race/ethnicity, age band …), self-reported.
+
+    Kept in its own table, read only through ``matching.store.ProtectedAttributes`` for the
+    fairness audit: never part of a profile, the pool, features or a CRM export.
+    """
+
+    __tablename__ = "protected_attributes"
+    __table_args__ = (UniqueConstraint("candidate_id", "attribute"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    candidate_id: Mapped[str] = mapped_column(
+        ForeignKey("candidates.id", ondelete="CASCADE"), index=True
+    )
+    attribute: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(String(255))
+    source: Mapped[str] = mapped_column(String(255), default="self-reported")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

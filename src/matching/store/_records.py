@@ -156,6 +156,7 @@ class DeletionReport:
     embeddings: int = 0
     scores: int = 0
     cache_entries: int = 0
+    protected_attributes: int = 0
 
     @property
     def total(self) -> int:
@@ -167,6 +168,7 @@ class DeletionReport:
             + self.embeddings
             + self.scores
             + self.cache_entries
+            + self.protected_attributes
         )
 
 

@@ -28,6 +28,7 @@ from matching.store._models import (
     EmbeddingCacheRow,
     EmbeddingRow,
     ProfileRow,
+    ProtectedAttributeRow,
     RequisitionRow,
     ScoreRow,
     new_id,
@@ -283,8 +284,9 @@ class Store:
     def delete_candidate(self, candidate_id: str) -> DeletionReport:
         """Delete a candidate and everything derived from them, in one transaction.
 
-        Removes their documents (with the extracted text), profiles, embeddings, scores and
-        the cached vectors of their chunk texts. An unknown id deletes nothing.
+        Removes their documents (with the extracted text), profiles, embeddings, scores,
+        protected attributes and the cached vectors of their chunk texts. An unknown id
+        deletes nothing.
 
         Returns
         -------
@@ -301,6 +303,12 @@ class Store:
             scores = _deleted(
                 session, delete(ScoreRow).where(ScoreRow.candidate_id == candidate_id)
             )
+            protected = _deleted(
+                session,
+                delete(ProtectedAttributeRow).where(
+                    ProtectedAttributeRow.candidate_id == candidate_id
+                ),
+            )
             candidates = _deleted(
                 session, delete(CandidateRow).where(CandidateRow.id == candidate_id)
             )
@@ -308,6 +316,7 @@ class Store:
                 candidate_id=candidate_id,
                 candidates=candidates,
                 scores=scores,
+                protected_attributes=protected,
                 **counts,
             )
 
