@@ -608,7 +608,9 @@ def audit_model_command(
     record: Annotated[
         bool, typer.Option(help="Record the audit on the model version (the gate reads it).")
     ] = True,
-    out: Annotated[Path | None, typer.Option(help="Also write the audit as JSON here.")] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Also write the audit here as JSON, and beside it HTML.")
+    ] = None,
 ) -> None:
     """Assess a registered model on real biographies (bias_in_bios): score gaps and impact
     ratio by gender, the name-and-pronoun swap test, and how well its features predict gender.
@@ -639,8 +641,12 @@ def audit_model_command(
             + ", ".join(f"{g} {row[f'skew_{g}']:+.3f}" for g in ("Female", "Male"))
         )
     if out is not None:
+        from matching.audit import render_model_audit_html
+
         out.write_text(json.dumps(result.to_dict(), indent=2, default=str), encoding="utf-8")
-        console.print(f"wrote {out}")
+        page = out.with_suffix(".html")
+        page.write_text(render_model_audit_html(result, title=f"Model audit: {model}"), "utf-8")
+        console.print(f"wrote {out} and {page}")
     registry = ranker.metadata.get("registry") or {}
     if record and registry.get("version"):
         version, name = str(registry["version"]), registry.get("name")

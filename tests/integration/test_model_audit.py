@@ -63,6 +63,18 @@ def test_shortlist_metrics_by_gender_at_each_k(audit: ModelAuditResult) -> None:
         assert 0 < row["exposure_ratio"] <= 1
 
 
+def test_the_html_report_has_its_tables_and_plots(audit: ModelAuditResult) -> None:
+    """The model audit renders as one page with the summary, two plots and the notes."""
+    from matching.audit import render_model_audit_html
+
+    page = render_model_audit_html(audit)
+    assert page.count('<img src="data:image/png;base64,') == 2
+    assert "name and pronoun swaps" in page
+    assert "Method and limits" in page
+    assert "unbiased" not in page.lower()
+    assert "debias" not in page.lower()
+
+
 def test_tiny_ranker_keeps_scores_under_name_and_pronoun_swaps(audit: ModelAuditResult) -> None:
     """Inserted names and swapped pronouns move no score past the targets."""
     assert audit.counterfactual.passed, audit.counterfactual.to_dict()

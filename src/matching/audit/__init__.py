@@ -34,6 +34,7 @@ from matching.audit._model_audit import (
     log_model_audit,
     profession_requisition,
 )
+from matching.audit._model_report import render_model_audit_html
 from matching.audit._proxy import ProxyResult, proxy_probe
 from matching.audit._ranking import exposure_by_category, exposure_ratios, ndkl, skew_at_k
 from matching.audit._rates import (
@@ -84,6 +85,7 @@ __all__ = [
     "pronoun_sex",
     "proxy_probe",
     "render_html",
+    "render_model_audit_html",
     "selection_flags",
     "skew_at_k",
     "swap_identity",

@@ -350,6 +350,14 @@ def log_model_audit(
             name=name,
         )
     client = MlflowClient()
+    with tempfile.TemporaryDirectory() as folder:
+        from matching.audit._model_report import render_model_audit_html
+
+        page = Path(folder) / "model_audit.html"
+        page.write_text(render_model_audit_html(result), encoding="utf-8")
+        run_id = client.get_model_version(name, str(version)).run_id
+        if run_id:
+            client.log_artifact(run_id, str(page), artifact_path="audit")
     tags = {
         "audit.counterfactual_mean": result.counterfactual.mean_change,
         "audit.counterfactual_max": result.counterfactual.max_change,
