@@ -32,7 +32,7 @@ def _swap_figure(result: ModelAuditResult) -> str:
     ax.bar(names, [groups[n]["mean_change"] for n in names], color="#e0a030", label="mean")
     ax.axhline(result.counterfactual.max_allowed_change, color="#a00", linestyle="--")
     ax.set_ylabel("|score change| (0–100)")
-    ax.set_title("name and pronoun swaps: change of score by target group (dashed: max allowed)")
+    ax.set_title("score change under name swaps (dashed: largest allowed)")
     ax.tick_params(axis="x", labelrotation=30)
     ax.legend()
     return _png(fig, "score change under name and pronoun swaps")
