@@ -330,9 +330,13 @@ def train(
         bool, typer.Option(help="Log to MLflow and register the model as `challenger`.")
     ] = True,
     cache: Annotated[bool, typer.Option(help="Reuse parsed documents and embeddings.")] = True,
+    audit: Annotated[
+        bool, typer.Option(help="Audit the registered version (bias_in_bios) for the gate.")
+    ] = True,
 ) -> None:
     """Train the ranker on the shared data (weak labels), evaluate it against the BM25 and
-    cosine baselines on held-out resumes and jobs, and register it as `challenger`."""
+    cosine baselines on held-out resumes and jobs, register it as `challenger`, and record its
+    fairness audit (see `matching audit-model`)."""
     _offline()
     from matching.ranking import TrainingConfig
     from matching.registry import train_and_register
@@ -351,6 +355,19 @@ def train(
             f"registered [bold]{run.info.name}[/] version {run.info.version} "
             f"as @{run.info.alias} (run {run.info.run_id})"
         )
+        if audit and run.info.version:
+            from matching.audit import audit_model, log_model_audit
+
+            with _progress(Console(stderr=True)) as progress:
+                progress.add_task("auditing the registered version", total=None)
+                result = audit_model(run.result.models["lightgbm"])
+                passed = log_model_audit(result, version=run.info.version, name=run.info.name)
+            cf = result.counterfactual
+            console.print(
+                f"fairness audit {'[green]passed[/]' if passed else '[red]failed[/]'}: "
+                f"impact ratio {result.min_impact_ratio:.3f}, swaps mean {cf.mean_change:.3f} "
+                f"max {cf.max_change:.2f}, proxy AUC {result.proxy.auc:.3f}"
+            )
 
 
 @app.command()

@@ -69,6 +69,17 @@ def _person_tagger(model: str) -> Language:
     return spacy.load(model, exclude=["parser", "lemmatizer", "attribute_ruler", "tagger"])
 
 
+@lru_cache(maxsize=8192)
+def _cached_person_names(text: str, model: str) -> tuple[str, ...]:
+    doc = _person_tagger(model)(text)
+    found: list[str] = []
+    for ent in doc.ents:
+        words = ent.text.split()
+        if ent.label_ == "PERSON" and len(words) >= 2 and all(w[:1].isupper() for w in words):
+            found.append(ent.text)
+    return tuple(found)
+
+
 def person_names(text: str, *, model: str | None = None) -> list[str]:
     """Person names the base spaCy pipeline finds in the first ``NAME_SEARCH_CHARS`` characters.
 
@@ -78,13 +89,9 @@ def person_names(text: str, *, model: str | None = None) -> list[str]:
     """
     from matching.settings import get_settings
 
-    doc = _person_tagger(model or get_settings().spacy_base_model)(text[:NAME_SEARCH_CHARS])
-    found: list[str] = []
-    for ent in doc.ents:
-        words = ent.text.split()
-        if ent.label_ == "PERSON" and len(words) >= 2 and all(w[:1].isupper() for w in words):
-            found.append(ent.text)
-    return found
+    # Cached: a document is neutralised for its embeddings and again for its keywords.
+    head = text[:NAME_SEARCH_CHARS]
+    return list(_cached_person_names(head, model or get_settings().spacy_base_model))
 
 
 # A bio opens with its subject: "Jamal Jones is a ...", "Mei Chen, a nurse, ...".
