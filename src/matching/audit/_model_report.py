@@ -6,7 +6,8 @@ import html
 import math
 
 from matching.audit._model_audit import ModelAuditResult
-from matching.audit._report import _CSS, _figure, _number, _png
+from matching.audit._report import _CSS, _number, _png
+from matching.ranking._plots import new_figure
 
 
 def _gap_figure(result: ModelAuditResult) -> str:
@@ -14,7 +15,7 @@ def _gap_figure(result: ModelAuditResult) -> str:
     if not gaps:
         return "<p class='muted'>No profession has bios of both genders.</p>"
     items = sorted(gaps.items(), key=lambda kv: kv[1])
-    fig = _figure(7, 0.28 * len(items) + 1.2)
+    fig = new_figure(7, 0.28 * len(items) + 1.2)
     ax = fig.add_subplot()
     ax.barh([k for k, _ in items], [v for _, v in items], color="#3b6ea5")
     ax.axvline(0, color="black", linewidth=0.8)
@@ -26,7 +27,7 @@ def _gap_figure(result: ModelAuditResult) -> str:
 def _swap_figure(result: ModelAuditResult) -> str:
     groups = result.counterfactual.per_group
     names = list(groups)
-    fig = _figure(7, 3.2)
+    fig = new_figure(7, 3.2)
     ax = fig.add_subplot()
     ax.bar(names, [groups[n]["max_change"] for n in names], color="#3b6ea5", label="max")
     ax.bar(names, [groups[n]["mean_change"] for n in names], color="#e0a030", label="mean")

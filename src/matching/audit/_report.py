@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from matching.audit._audit import AttributeResult, AuditReport, OutcomeResult
+from matching.ranking._plots import new_figure
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -25,13 +26,6 @@ padding:0.25rem 0.6rem;text-align:right}th{background:#eef}td:first-child,th:fir
 """
 
 
-def _figure(width: float, height: float) -> Figure:
-    # The object-oriented API needs no display and no global pyplot state.
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), layout="constrained")
-
-
 def _png(fig: Figure, alt: str) -> str:
     """An ``<img>`` tag holding the figure as a base64 PNG."""
     buffer = io.BytesIO()
@@ -42,7 +36,7 @@ def _png(fig: Figure, alt: str) -> str:
 
 def score_distribution_figure(samples: dict[str, list[float]], *, attribute: str) -> Figure:
     """Histograms (density) of scores per category of one attribute."""
-    fig = _figure(7, 3.5)
+    fig = new_figure(7, 3.5)
     ax = fig.add_subplot()
     values = [v for part in samples.values() for v in part]
     low, high = (min(values), max(values)) if values else (0.0, 1.0)
@@ -59,7 +53,7 @@ def score_distribution_figure(samples: dict[str, list[float]], *, attribute: str
 def impact_ratio_figure(outcome: OutcomeResult, *, threshold: float) -> Figure:
     """Horizontal bars of every category's impact ratio with the threshold line."""
     rows = [(a.attribute, c) for a in outcome.attributes for c in a.categories]
-    fig = _figure(7, 0.3 * len(rows) + 1.4)
+    fig = new_figure(7, 0.3 * len(rows) + 1.4)
     ax = fig.add_subplot()
     names = [f"{attribute}: {c.category}" for attribute, c in rows][::-1]
     ratios = [c.impact_ratio or 0.0 for _, c in rows][::-1]

@@ -12,8 +12,8 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-def _figure(width: float, height: float) -> Figure:
-    # The object-oriented API needs no display and no global pyplot state.
+def new_figure(width: float, height: float) -> Figure:
+    """A matplotlib figure for reports (the object-oriented API: no display, no pyplot)."""
     from matplotlib.figure import Figure
 
     return Figure(figsize=(width, height), layout="constrained")
@@ -22,7 +22,7 @@ def _figure(width: float, height: float) -> Figure:
 def importance_figure(importances: Mapping[str, float], *, title: str) -> Figure:
     """Horizontal bars of feature importance, largest on top."""
     items = sorted(importances.items(), key=lambda kv: kv[1])
-    fig = _figure(7, 0.32 * len(items) + 1.2)
+    fig = new_figure(7, 0.32 * len(items) + 1.2)
     ax = fig.add_subplot()
     ax.barh([k for k, _ in items], [v for _, v in items], color="#3b6ea5")
     ax.set_xlabel("importance")
@@ -32,7 +32,7 @@ def importance_figure(importances: Mapping[str, float], *, title: str) -> Figure
 
 def score_distribution_figure(scores: pd.DataFrame, *, title: str) -> Figure:
     """Histogram of held-out scores (0–100) per weak label grade."""
-    fig = _figure(7, 4)
+    fig = new_figure(7, 4)
     ax = fig.add_subplot()
     bins = [float(b) for b in np.linspace(0, 100, 41)]
     for label, part in scores.groupby("label"):
@@ -47,7 +47,7 @@ def score_distribution_figure(scores: pd.DataFrame, *, title: str) -> Figure:
 def quality_figure(metrics: pd.DataFrame, *, metric: str = "ndcg@10") -> Figure:
     """Bars of one metric per model and direction (the learned rankers beside the baselines)."""
     table = metrics.pivot(index="model", columns="direction", values=metric)
-    fig = _figure(7, 3.5)
+    fig = new_figure(7, 3.5)
     ax = fig.add_subplot()
     width = 0.8 / max(1, len(table.columns))
     x = np.arange(len(table.index))
