@@ -31,7 +31,11 @@ WarningCode = ErrorCode
 
 
 class Errors:
-    """Every error the project raises. E1xx: documents; E2xx: configuration and artefacts."""
+    """Every error the project raises.
+
+    E1xx documents; E2xx configuration and artefacts; E3xx ranking and registry; E4xx store;
+    E5xx audit; E6xx the HTTP service.
+    """
 
     E100 = ErrorCode(
         "E100",
@@ -260,6 +264,62 @@ class Errors:
         "E515",
         "Invalid audit option {option}={value!r}: {detail}.",
         "Pass a value within the stated range.",
+    )
+
+    # E6xx: the HTTP service.
+    E600 = ErrorCode(
+        "E600",
+        "The request is malformed: {detail}.",
+        "Check the request against the OpenAPI document (GET /docs.json, or /docs in a browser).",
+    )
+    E601 = ErrorCode(
+        "E601",
+        "Missing or unknown API key.",
+        "Send a key in the 'Authorization: Bearer KEY' or 'X-API-Key: KEY' header; an operator "
+        "creates keys with `matching keys create NAME`.",
+    )
+    E602 = ErrorCode(
+        "E602",
+        "The request body is {size} bytes, over the limit of {limit} bytes.",
+        "Send fewer or smaller documents per call, or raise MATCHING_MAX_REQUEST_BYTES.",
+    )
+    E603 = ErrorCode(
+        "E603",
+        "No stored {what} has {field} {value!r}.",
+        "Check the id; store it first (POST /candidates, POST /requisitions or `matching "
+        "ingest`). A candidate stored without vectors for the model's encoder must be ingested "
+        "again.",
+    )
+    E604 = ErrorCode(
+        "E604",
+        "The document's content_base64 is not valid base64 ({detail}).",
+        "Encode the file's bytes with standard base64 (RFC 4648), without a data: prefix.",
+    )
+    E605 = ErrorCode(
+        "E605",
+        "No API keys are configured (looked in MATCHING_API_KEYS and {path}).",
+        "Create one with `matching keys create NAME` (it prints the key once and stores only "
+        "its hash), or set MATCHING_API_KEYS to NAME:sha256:HEX entries.",
+    )
+    E606 = ErrorCode(
+        "E606",
+        "API key entry {entry!r} in {source} is not NAME:sha256:HEX.",
+        "Fix or remove the entry; `matching keys create NAME` writes valid ones.",
+    )
+    E607 = ErrorCode(
+        "E607",
+        "No route {method} {path}.",
+        "See the routes in the OpenAPI document (GET /docs.json).",
+    )
+    E608 = ErrorCode(
+        "E608",
+        "The service is not ready: {detail}.",
+        "Wait for /readyz to answer 200; if it does not, read the service log.",
+    )
+    E609 = ErrorCode(
+        "E609",
+        "The service failed on this request (request id {request_id}).",
+        "Send the request id to the operator; the log holds the error (without personal data).",
     )
 
 

@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     registered_model: str = "candidate-ranker"
     mlflow_tracking_uri: str | None = None
     min_impact_ratio: float = Field(default=0.8, gt=0, le=1)
+    model_uri: str | None = None
+    api_keys: str | None = None
+    api_keys_file: Path | None = None
+    max_request_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
+    max_candidates_per_request: int = Field(default=100, gt=0, le=1000)
 
     def resolved_data_dir(self, *, required: bool = False) -> Path | None:
         """The shared data folder: ``MATCHING_DATA_DIR`` or ``../shared/data`` if it exists.
@@ -96,6 +101,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.home / 'matching.db').resolve()}"
+
+    def resolved_api_keys_file(self) -> Path:
+        """Where API key hashes live: ``MATCHING_API_KEYS_FILE``, else ``<home>/api-keys.txt``."""
+        return self.api_keys_file or self.home / "api-keys.txt"
 
     def field_model_path(self) -> Path:
         """Where the trained field extractor lives (``MATCHING_FIELD_MODEL`` overrides)."""

@@ -100,11 +100,21 @@ class Shortlister:
     def __len__(self) -> int:
         return len(self.candidate_ids)
 
-    def nearest(self, vector: NDArray[np.float32], k: int) -> NDArray[np.intp]:
-        """Rows of the ``k`` candidates closest to ``vector``."""
+    def nearest(
+        self, vector: NDArray[np.float32], k: int, *, allowed: NDArray[np.bool_] | None = None
+    ) -> NDArray[np.intp]:
+        """Rows of the ``k`` candidates closest to ``vector`` (among ``allowed`` rows if given)."""
         if len(self) == 0:
             return np.zeros(0, dtype=np.intp)
         sims = self.whole @ vector.astype(np.float32)
+        if allowed is not None:
+            rows = np.flatnonzero(allowed)
+            if len(rows) == 0:
+                return np.zeros(0, dtype=np.intp)
+            k = min(k, len(rows))
+            top = np.argpartition(-sims[rows], k - 1)[:k]
+            ordered = top[np.argsort(-sims[rows][top], kind="stable")]
+            return rows[ordered]
         k = min(k, len(sims))
         top = np.argpartition(-sims, k - 1)[:k]
         return top[np.argsort(-sims[top], kind="stable")]
@@ -177,13 +187,15 @@ class Shortlister:
         exclude_knocked_out: bool = False,
         knockouts: KnockoutRules | None = None,
         prepared: PreparedRequisition | None = None,
+        allowed: NDArray[np.bool_] | None = None,
         model_name: str | None = None,
         model_version: str | None = None,
     ) -> Shortlist:
         """The ``top`` best candidates after ``offset``.
 
         Knocked-out candidates keep their place unless ``exclude_knocked_out``; ``prepared``
-        (a requisition embedded when it was stored) skips parsing and embedding the posting.
+        (a requisition embedded when it was stored) skips parsing and embedding the posting;
+        ``allowed`` (one flag per row) restricts the pool (a location filter, say).
         """
         from matching.parsing import parse_requisition_text
 
@@ -192,7 +204,9 @@ class Shortlister:
         else:
             req = requisition or parse_requisition_text(requisition_text)
             prepared_req = self.model.featurizer().prepare_requisition(requisition_text, req)
-        rows = self.nearest(prepared_req.embedding.whole, max(self.retrieve, offset + top))
+        rows = self.nearest(
+            prepared_req.embedding.whole, max(self.retrieve, offset + top), allowed=allowed
+        )
         results = self.rerank(
             prepared_req,
             requisition_text,
@@ -204,4 +218,5 @@ class Shortlister:
             model_name=model_name,
             model_version=model_version,
         )
-        return Shortlist(results=results, pool_size=len(self), retrieved=len(rows))
+        size = len(self) if allowed is None else int(np.count_nonzero(allowed))
+        return Shortlist(results=results, pool_size=size, retrieved=len(rows))

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from matching.registry._models import (
     RegisteredModelInfo,
+    describe_model,
     load_candidate_ranker,
     load_scoring_model,
     log_candidate_ranker,
@@ -57,6 +58,7 @@ __all__ = [
     "RegisteredModelInfo",
     "TrainingRun",
     "configure_tracking",
+    "describe_model",
     "input_example",
     "load_candidate_ranker",
     "load_scoring_model",

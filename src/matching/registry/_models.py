@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import TYPE_CHECKING, Any
@@ -174,6 +175,49 @@ def _registry_entry(uri: str) -> tuple[str, str] | None:
             ),
         ) from exc
     return name, str(version.version)
+
+
+def describe_model(name: str, version: str) -> dict[str, Any]:
+    """Facts about a registered version for people and callers: aliases, dates, audit, metrics.
+
+    Returns ``name``, ``version``, ``aliases``, ``run_id``, ``registered_at`` and
+    ``trained_at`` (ISO 8601, UTC), ``audit`` (the ``audit.*`` tags without the prefix) and
+    ``evaluation`` (the ``eval.*`` tags). A field MLflow cannot give is None or empty.
+    """
+    client = MlflowClient()
+    try:
+        entry = client.get_model_version(name, version)
+    except MlflowException as exc:
+        raise ConfigError(
+            Errors.E302, uri=f"models:/{name}/{version}", detail=first_line(exc)
+        ) from exc
+    trained_at = None
+    if entry.run_id:
+        try:
+            started = client.get_run(entry.run_id).info.start_time
+        except MlflowException:
+            started = None
+        trained_at = _iso(started)
+    tags = dict(entry.tags or {})
+    return {
+        "name": name,
+        "version": str(entry.version),
+        "aliases": sorted(entry.aliases or []),
+        "run_id": entry.run_id,
+        "registered_at": _iso(entry.creation_timestamp),
+        "trained_at": trained_at,
+        "audit": {k.removeprefix("audit."): v for k, v in tags.items() if k.startswith("audit.")},
+        "evaluation": {
+            k.removeprefix("eval."): v for k, v in tags.items() if k.startswith("eval.")
+        },
+    }
+
+
+def _iso(millis: int | None) -> str | None:
+    """MLflow's epoch milliseconds as ISO 8601 UTC."""
+    if millis is None:
+        return None
+    return datetime.fromtimestamp(millis / 1000, tz=UTC).isoformat()
 
 
 def load_scoring_model(uri: str | None = None) -> PyFuncModel:

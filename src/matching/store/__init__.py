@@ -20,19 +20,24 @@ from __future__ import annotations
 from matching.parsing._documents import SUPPORTED_SUFFIXES
 from matching.store._engine import resolve_url
 from matching.store._ingest import (
+    IngestedDocument,
     IngestFailure,
     IngestReport,
     expand_paths,
+    ingest_document,
     ingest_paths,
+    parse_document,
     parser_version,
 )
 from matching.store._models import Base
 from matching.store._protected import ProtectedAttributes
 from matching.store._records import (
     CandidateWrite,
+    Decision,
     DeletionReport,
     NewScore,
     Pool,
+    PoolChanges,
     StoredCandidate,
     StoredDocument,
     StoredRequisition,
@@ -46,11 +51,14 @@ __all__ = [
     "WHOLE_LABEL",
     "Base",
     "CandidateWrite",
+    "Decision",
     "DeletionReport",
     "IngestFailure",
     "IngestReport",
+    "IngestedDocument",
     "NewScore",
     "Pool",
+    "PoolChanges",
     "ProtectedAttributes",
     "Store",
     "StoreEmbeddingCache",
@@ -59,7 +67,9 @@ __all__ = [
     "StoredRequisition",
     "StoredScore",
     "expand_paths",
+    "ingest_document",
     "ingest_paths",
+    "parse_document",
     "parser_version",
     "resolve_url",
 ]

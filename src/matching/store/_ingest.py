@@ -137,8 +137,8 @@ def _read(path: Path, settings: Settings) -> bytes:
         raise InputError(Errors.E109, path=label, detail=exc.strerror or str(exc)) from exc
 
 
-def _parse(path: Path, data: bytes, settings: Settings) -> tuple[str, Profile, str]:
-    """Extract the text once and parse it: ``(text, profile, media_type)``."""
+def parse_document(path: Path | str, data: bytes, settings: Settings) -> tuple[str, Profile, str]:
+    """Extract a resume's text once and parse it: ``(text, profile, media_type)``."""
     from matching.parsing import extract_text, parse_resume_text
 
     extracted = extract_text(data, filename=str(path), settings=settings)
@@ -157,6 +157,85 @@ def _parse(path: Path, data: bytes, settings: Settings) -> tuple[str, Profile, s
         }
     )
     return extracted.text, profile, extracted.media_type
+
+
+@dataclass(frozen=True)
+class IngestedDocument:
+    """What :func:`ingest_document` did with one document.
+
+    ``outcome`` is ``added``, ``updated`` (the candidate's document replaced), ``unchanged``
+    (same bytes already stored and embedded) or ``reembedded``.
+    """
+
+    candidate_id: str
+    external_id: str
+    outcome: Outcome
+    profile: Profile
+
+
+def ingest_document(
+    data: bytes,
+    *,
+    filename: str,
+    store: Store,
+    encoder: Encoder,
+    external_id: str | None = None,
+    settings: Settings | None = None,
+) -> IngestedDocument:
+    """Parse, embed and store one resume given as bytes (an upload).
+
+    The candidate is found by ``external_id`` (a CRM or ATS id); without one, by the hash of
+    the bytes, so sending the same file twice stores one candidate. Same bytes already
+    embedded with the encoder's model cost nothing.
+
+    Raises
+    ------
+    matching.errors.InputError
+        As ``matching.parsing.extract_text`` (E100–E112) for a document that cannot be read.
+    """
+    from matching.features import embed_documents
+
+    settings = settings if settings is not None else get_settings()
+    if len(data) > settings.max_file_bytes:
+        raise InputError(Errors.E102, path=filename, size=len(data), limit=settings.max_file_bytes)
+    digest = hashlib.sha256(data).hexdigest()
+    key = external_id or f"sha256:{digest[:32]}"
+    known = store.find_candidate(key)
+    document = known.document if known is not None else None
+    if (
+        known is not None
+        and document is not None
+        and document.sha256 == digest
+        and document.profile is not None
+    ):
+        if store.has_embeddings("document", document.id, encoder.model_id):
+            return IngestedDocument(known.id, key, "unchanged", document.profile)
+        (embedding,) = embed_documents(
+            encoder, [(document.text, document.profile.sections)], names=[document.profile.name]
+        )
+        store.put_embeddings(
+            "document",
+            document.id,
+            encoder.model_id,
+            embedding.chunks,
+            embedding.vectors,
+            whole=embedding.whole,
+        )
+        return IngestedDocument(known.id, key, "reembedded", document.profile)
+    text, profile, media_type = parse_document(filename, data, settings)
+    (embedding,) = embed_documents(encoder, [(text, profile.sections)], names=[profile.name])
+    written = store.add_candidate_document(
+        text=text,
+        profile=profile,
+        sha256=digest,
+        media_type=media_type,
+        path=filename,
+        external_id=key,
+        parser_version=parser_version(profile),
+        model_id=encoder.model_id,
+        embedding=embedding,
+    )
+    return IngestedDocument(written.candidate_id, key, written.outcome, profile)
 
 
 def ingest_paths(
@@ -249,10 +328,10 @@ def ingest_paths(
                             _Stale(path, document.id, known.id, document.text, document.profile)
                         )
                     else:
-                        text, profile, media_type = _parse(path, data, settings)
+                        text, profile, media_type = parse_document(path, data, settings)
                         parsed.append(_Parsed(path, key, digest, text, profile, media_type))
                     continue
-                text, profile, media_type = _parse(path, data, settings)
+                text, profile, media_type = parse_document(path, data, settings)
             except InputError as error:
                 fail(path, error)
                 continue

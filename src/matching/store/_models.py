@@ -12,6 +12,8 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Float,
@@ -181,4 +183,50 @@ class ProtectedAttributeRow(Base):
     attribute: Mapped[str] = mapped_column(String(64))
     value: Mapped[str] = mapped_column(String(255))
     source: Mapped[str] = mapped_column(String(255), default="self-reported")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DecisionRow(Base):
+    """One served score: the decision log that AI regulations ask for.
+
+    Hashes of the inputs, never their text or contact data. ``candidate_id`` is cleared when
+    the candidate is deleted (the entry stays, no longer linked to a person).
+    """
+
+    __tablename__ = "decisions"
+    __table_args__ = (Index("ix_decisions_created", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    request_id: Mapped[str] = mapped_column(String(64), index=True)
+    endpoint: Mapped[str] = mapped_column(String(64))
+    caller: Mapped[str | None] = mapped_column(String(64))
+    requisition_id: Mapped[str | None] = mapped_column(
+        ForeignKey("requisitions.id", ondelete="SET NULL")
+    )
+    requisition_sha256: Mapped[str] = mapped_column(String(64))
+    candidate_id: Mapped[str | None] = mapped_column(
+        ForeignKey("candidates.id", ondelete="SET NULL"), index=True
+    )
+    candidate_sha256: Mapped[str] = mapped_column(String(64))
+    model_name: Mapped[str] = mapped_column(String(255))
+    model_version: Mapped[str] = mapped_column(String(255))
+    score: Mapped[float] = mapped_column(Float)
+    rank: Mapped[int] = mapped_column(Integer)
+    knocked_out: Mapped[bool] = mapped_column(Boolean)
+
+
+class PoolChangeRow(Base):
+    """A candidate added, replaced, re-embedded or deleted: how serving processes stay in sync.
+
+    Each process keeps the pool in memory and, before it ranks, applies the changes after the
+    last sequence number it saw. Rows older than a day are pruned when new ones are written.
+    """
+
+    __tablename__ = "pool_changes"
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    candidate_id: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -142,11 +142,62 @@ class StoredScore:
 
 
 @dataclass(frozen=True)
+class Decision:
+    """One served score for the decision log (hashes of the inputs, never their text).
+
+    Attributes
+    ----------
+    request_id, endpoint : str
+        The HTTP request and the route that served it.
+    caller : str or None
+        Name of the API key used (never the key).
+    requisition_id : str or None
+        The stored requisition, when there is one.
+    requisition_sha256, candidate_sha256 : str
+        Hashes of the posting's and the resume's text.
+    candidate_id : str or None
+        The stored candidate, when there is one.
+    model_name, model_version : str
+    score : float
+    rank : int
+    knocked_out : bool
+        Whether a knock-out rule failed (reported beside the score, never part of it).
+    """
+
+    request_id: str
+    endpoint: str
+    caller: str | None
+    requisition_id: str | None
+    requisition_sha256: str
+    candidate_id: str | None
+    candidate_sha256: str
+    model_name: str
+    model_version: str
+    score: float
+    rank: int
+    knocked_out: bool
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PoolChanges:
+    """Candidates changed since a sequence number (``Store.pool_changes``).
+
+    ``candidate_ids`` is None when older changes were pruned: reload the whole pool.
+    """
+
+    seq: int
+    candidate_ids: frozenset[str] | None
+
+
+@dataclass(frozen=True)
 class DeletionReport:
     """How many rows deleting a candidate removed, table by table.
 
     ``candidates`` is 0 when the id was unknown (deleting twice is not an error).
     ``cache_entries`` counts cached vectors of the candidate's chunk texts.
+    ``decisions_unlinked`` counts decision-log entries kept (they hold hashes and scores, no
+    personal data) whose link to the candidate was cleared; it is not part of ``total``.
     """
 
     candidate_id: str
@@ -157,6 +208,7 @@ class DeletionReport:
     scores: int = 0
     cache_entries: int = 0
     protected_attributes: int = 0
+    decisions_unlinked: int = 0
 
     @property
     def total(self) -> int:

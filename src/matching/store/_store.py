@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self, cast
 
 import numpy as np
 from pydantic import BaseModel
-from sqlalchemy import CursorResult, Delete, Engine, Text, and_, delete, func, insert, select
+from sqlalchemy import (
+    CursorResult,
+    Delete,
+    Engine,
+    Text,
+    and_,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy import cast as cast_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
@@ -24,9 +35,11 @@ from matching.store._engine import make_engine, resolve_url
 from matching.store._models import (
     Base,
     CandidateRow,
+    DecisionRow,
     DocumentRow,
     EmbeddingCacheRow,
     EmbeddingRow,
+    PoolChangeRow,
     ProfileRow,
     ProtectedAttributeRow,
     RequisitionRow,
@@ -37,11 +50,13 @@ from matching.store._models import (
 from matching.store._records import (
     CandidateWrite,
     ChunkLike,
+    Decision,
     DeletionReport,
     EmbeddingLike,
     NewScore,
     OwnerKind,
     Pool,
+    PoolChanges,
     StoredCandidate,
     StoredDocument,
     StoredRequisition,
@@ -52,6 +67,8 @@ from matching.store._vectors import Vector, chunked, from_bytes, text_hash, to_b
 WHOLE_INDEX = -1
 WHOLE_LABEL = "whole"
 _OWNER_KINDS = ("document", "requisition")
+# Serving processes that fall further behind than this reload the whole pool.
+POOL_CHANGES_KEPT = timedelta(days=1)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -243,6 +260,7 @@ class Store:
                     embedding.vectors,
                     whole=embedding.whole,
                 )
+            _note_changes(session, [candidate.id])
             return CandidateWrite(
                 candidate_id=candidate.id,
                 document_id=document.id,
@@ -309,14 +327,25 @@ class Store:
                     ProtectedAttributeRow.candidate_id == candidate_id
                 ),
             )
+            unlinked = cast(
+                CursorResult[Any],
+                session.execute(
+                    update(DecisionRow)
+                    .where(DecisionRow.candidate_id == candidate_id)
+                    .values(candidate_id=None)
+                ),
+            ).rowcount
             candidates = _deleted(
                 session, delete(CandidateRow).where(CandidateRow.id == candidate_id)
             )
+            if candidates:
+                _note_changes(session, [candidate_id])
             return DeletionReport(
                 candidate_id=candidate_id,
                 candidates=candidates,
                 scores=scores,
                 protected_attributes=protected,
+                decisions_unlinked=int(unlinked or 0),
                 **counts,
             )
 
@@ -372,6 +401,14 @@ class Store:
             session.flush()
             return _requisition(row)
 
+    def find_requisition(self, external_id: str) -> StoredRequisition | None:
+        """The requisition with this external id (ATS or CRM id), or None."""
+        with self._sessions() as session:
+            row = session.scalars(
+                select(RequisitionRow).where(RequisitionRow.external_id == external_id)
+            ).one_or_none()
+            return _requisition(row) if row is not None else None
+
     def get_requisition(self, requisition_id: str) -> StoredRequisition | None:
         """The requisition with this id, or None."""
         with self._sessions() as session:
@@ -419,11 +456,15 @@ class Store:
         """
         with self._sessions.begin() as session:
             table = DocumentRow if owner_kind == "document" else RequisitionRow
-            if owner_kind not in _OWNER_KINDS or session.get(table, owner_id) is None:
+            owner = session.get(table, owner_id) if owner_kind in _OWNER_KINDS else None
+            if owner is None:
                 raise InputError(Errors.E403, what=owner_kind, ids=owner_id)
-            return _write_embeddings(
+            written = _write_embeddings(
                 session, owner_kind, owner_id, model_id, chunks, vectors, whole=whole
             )
+            if isinstance(owner, DocumentRow):
+                _note_changes(session, [owner.candidate_id])
+            return written
 
     def get_embeddings(
         self, owner_kind: OwnerKind, owner_id: str, model_id: str
@@ -587,8 +628,8 @@ class Store:
 
     # -- the pool -----------------------------------------------------------------------------
 
-    def pool(self, model_id: str) -> Pool:
-        """Everything a ranker needs about the whole stored pool, for one embedding model.
+    def pool(self, model_id: str, *, candidate_ids: Iterable[str] | None = None) -> Pool:
+        """Everything a ranker needs about the stored pool, for one embedding model.
 
         Three bulk queries (documents, profiles, vectors), whatever the pool's size.
 
@@ -596,6 +637,8 @@ class Store:
         ----------
         model_id : str
             The embedding model whose vectors to load.
+        candidate_ids : iterable of str, optional
+            Load only these candidates (unknown ids are left out); all by default.
 
         Returns
         -------
@@ -603,9 +646,10 @@ class Store:
             Candidates whose latest document has vectors for ``model_id``, ordered by
             candidate id; the others are listed in ``Pool.missing``.
         """
+        wanted_candidates = None if candidate_ids is None else sorted(set(candidate_ids))
         with self._sessions() as session:
             latest: dict[str, Any] = {}
-            for row in session.execute(
+            documents = (
                 select(
                     DocumentRow.id,
                     DocumentRow.candidate_id,
@@ -614,20 +658,35 @@ class Store:
                 )
                 .join(CandidateRow, CandidateRow.id == DocumentRow.candidate_id)
                 .order_by(DocumentRow.candidate_id, DocumentRow.created_at)
-            ):
-                latest[row.candidate_id] = row
+            )
+            for part in _parts(wanted_candidates):
+                query = (
+                    documents
+                    if part is None
+                    else documents.where(DocumentRow.candidate_id.in_(part))
+                )
+                for row in session.execute(query):
+                    latest[row.candidate_id] = row
             wanted = {row.id for row in latest.values()}
+            # Filtered in SQL only for a partial load: for the whole pool one scan is faster
+            # than thousands of IN lists.
+            subset = None if wanted_candidates is None else sorted(wanted)
             profiles: dict[str, str] = {}
             # The JSON as text, validated by pydantic in one pass (twice as fast as dicts).
-            for document_id, payload in session.execute(
-                select(ProfileRow.document_id, cast_(ProfileRow.profile_json, Text)).order_by(
-                    ProfileRow.created_at
+            profile_query = select(
+                ProfileRow.document_id, cast_(ProfileRow.profile_json, Text)
+            ).order_by(ProfileRow.created_at)
+            for part in _parts(subset):
+                p_query = (
+                    profile_query
+                    if part is None
+                    else profile_query.where(ProfileRow.document_id.in_(part))
                 )
-            ):
-                if document_id in wanted:
-                    profiles[document_id] = payload
+                for document_id, payload in session.execute(p_query):
+                    if document_id in wanted:
+                        profiles[document_id] = payload
             vectors: dict[str, list[Any]] = defaultdict(list)
-            for vector_row in session.execute(
+            vector_query = (
                 select(
                     EmbeddingRow.owner_id,
                     EmbeddingRow.chunk_index,
@@ -637,10 +696,98 @@ class Store:
                 )
                 .where(EmbeddingRow.owner_kind == "document", EmbeddingRow.model_id == model_id)
                 .order_by(EmbeddingRow.owner_id, EmbeddingRow.chunk_index)
-            ):
-                if vector_row.owner_id in wanted:
-                    vectors[vector_row.owner_id].append(vector_row)
+            )
+            for part in _parts(subset):
+                v_query = (
+                    vector_query
+                    if part is None
+                    else vector_query.where(EmbeddingRow.owner_id.in_(part))
+                )
+                for vector_row in session.execute(v_query):
+                    if vector_row.owner_id in wanted:
+                        vectors[vector_row.owner_id].append(vector_row)
         return _build_pool(model_id, latest, profiles, vectors)
+
+    def pool_changes(self, after: int) -> PoolChanges:
+        """Candidates added, replaced, re-embedded or deleted after change ``after``.
+
+        A process that keeps the pool in memory calls this before it ranks; ``after=0`` with
+        an empty log means nothing ever changed.
+        """
+        with self._sessions() as session:
+            latest = session.scalar(select(func.max(PoolChangeRow.seq))) or 0
+            if latest <= after:
+                return PoolChanges(seq=max(after, int(latest)), candidate_ids=frozenset())
+            oldest = session.scalar(select(func.min(PoolChangeRow.seq))) or 0
+            if oldest > after + 1 and after > 0:
+                return PoolChanges(seq=int(latest), candidate_ids=None)
+            changed = session.scalars(
+                select(PoolChangeRow.candidate_id).where(
+                    PoolChangeRow.seq > after, PoolChangeRow.seq <= latest
+                )
+            )
+            return PoolChanges(seq=int(latest), candidate_ids=frozenset(changed))
+
+    # -- decision log -------------------------------------------------------------------------
+
+    def log_decisions(self, decisions: Sequence[Decision]) -> int:
+        """Append served scores to the decision log, in one transaction; returns rows written."""
+        if not decisions:
+            return 0
+        now = utcnow()
+        with self._sessions.begin() as session:
+            session.execute(
+                insert(DecisionRow),
+                [
+                    {
+                        "id": new_id(),
+                        "created_at": d.created_at or now,
+                        "request_id": d.request_id,
+                        "endpoint": d.endpoint,
+                        "caller": d.caller,
+                        "requisition_id": d.requisition_id,
+                        "requisition_sha256": d.requisition_sha256,
+                        "candidate_id": d.candidate_id,
+                        "candidate_sha256": d.candidate_sha256,
+                        "model_name": d.model_name,
+                        "model_version": d.model_version,
+                        "score": float(d.score),
+                        "rank": int(d.rank),
+                        "knocked_out": bool(d.knocked_out),
+                    }
+                    for d in decisions
+                ],
+            )
+        return len(decisions)
+
+    def decisions(
+        self, *, request_id: str | None = None, since: datetime | None = None, limit: int = 1000
+    ) -> list[Decision]:
+        """Entries of the decision log, oldest first (optionally one request's, or since a time)."""
+        query = select(DecisionRow).order_by(DecisionRow.created_at, DecisionRow.id).limit(limit)
+        if request_id is not None:
+            query = query.where(DecisionRow.request_id == request_id)
+        if since is not None:
+            query = query.where(DecisionRow.created_at >= since)
+        with self._sessions() as session:
+            return [
+                Decision(
+                    request_id=r.request_id,
+                    endpoint=r.endpoint,
+                    caller=r.caller,
+                    requisition_id=r.requisition_id,
+                    requisition_sha256=r.requisition_sha256,
+                    candidate_id=r.candidate_id,
+                    candidate_sha256=r.candidate_sha256,
+                    model_name=r.model_name,
+                    model_version=r.model_version,
+                    score=r.score,
+                    rank=r.rank,
+                    knocked_out=r.knocked_out,
+                    created_at=_aware(r.created_at),
+                )
+                for r in session.scalars(query)
+            ]
 
 
 class StoreEmbeddingCache:
@@ -713,6 +860,20 @@ class StoreEmbeddingCache:
     def __len__(self) -> int:
         with self.store._sessions() as session:
             return int(session.scalar(select(func.count()).select_from(EmbeddingCacheRow)) or 0)
+
+
+def _parts(ids: Sequence[str] | None) -> Iterable[Sequence[str] | None]:
+    """``[None]`` (no filter) for None, else the ids in IN-list sized parts."""
+    return [None] if ids is None else chunked(ids)
+
+
+def _note_changes(session: Session, candidate_ids: Sequence[str]) -> None:
+    """Log that these candidates changed (``Store.pool_changes``); prune old log rows."""
+    now = utcnow()
+    session.execute(delete(PoolChangeRow).where(PoolChangeRow.created_at < now - POOL_CHANGES_KEPT))
+    session.execute(
+        insert(PoolChangeRow), [{"candidate_id": c, "created_at": now} for c in candidate_ids]
+    )
 
 
 def _deleted(session: Session, statement: Delete) -> int:

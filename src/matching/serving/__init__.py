@@ -1,0 +1,57 @@
+"""The HTTP service's logic, apart from HTTP: typed API records, API keys, the live pool.
+
+``service/service.py`` (BentoML) is a thin layer over :class:`Matcher`::
+
+    from matching.serving import CallContext, Matcher, ScoreRequest
+
+    matcher = Matcher.start()                 # champion model, store, pool in memory
+    matcher.score(ScoreRequest.model_validate(body), CallContext(request_id="r1"))
+"""
+
+from __future__ import annotations
+
+from matching.serving._api import (
+    CandidateInput,
+    CandidateStored,
+    Deletion,
+    DocumentUpload,
+    ErrorBody,
+    ItemError,
+    ModelInfo,
+    ModelRef,
+    RequisitionInput,
+    RequisitionStored,
+    ScoredItem,
+    ScoreRequest,
+    ScoreResponse,
+    ShortlistRequest,
+    ShortlistResponse,
+)
+from matching.serving._engine import CallContext, Matcher
+from matching.serving._keys import ApiKeys, add_key, hash_key, new_key
+from matching.serving._pool import LivePool
+
+__all__ = [
+    "ApiKeys",
+    "CallContext",
+    "CandidateInput",
+    "CandidateStored",
+    "Deletion",
+    "DocumentUpload",
+    "ErrorBody",
+    "ItemError",
+    "LivePool",
+    "Matcher",
+    "ModelInfo",
+    "ModelRef",
+    "RequisitionInput",
+    "RequisitionStored",
+    "ScoreRequest",
+    "ScoreResponse",
+    "ScoredItem",
+    "ShortlistRequest",
+    "ShortlistResponse",
+    "add_key",
+    "hash_key",
+    "new_key",
+]

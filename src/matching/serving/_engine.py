@@ -1,0 +1,514 @@
+"""What the HTTP service does, without HTTP: resolve inputs, score, shortlist, log decisions."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from sqlalchemy.exc import IntegrityError
+
+from matching.errors import Errors, InputError, MatchingError
+from matching.features import PreparedCandidate, PreparedRequisition
+from matching.ranking import CandidateRanker, KnockoutRules
+from matching.schemas import Profile, ScoredCandidate
+from matching.serving._api import (
+    CandidateInput,
+    CandidateStored,
+    Deletion,
+    ItemError,
+    KnockoutRule,
+    ModelInfo,
+    ModelRef,
+    RequisitionInput,
+    RequisitionStored,
+    ScoredItem,
+    ScoreRequest,
+    ScoreResponse,
+    ShortlistRequest,
+    ShortlistResponse,
+)
+from matching.serving._pool import LivePool
+from matching.settings import Settings, get_settings
+from matching.store import (
+    Decision,
+    NewScore,
+    Store,
+    StoredRequisition,
+    ingest_document,
+    parse_document,
+)
+
+log = logging.getLogger("matching.service")
+
+_CACHED_REQUISITIONS = 256
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """Who asked and which request it was (for the decision log; never personal data)."""
+
+    request_id: str
+    caller: str | None = None
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where a scored candidate came from: request position, stored ids, hash of the text."""
+
+    index: int
+    ref: str | None
+    candidate_id: str | None
+    external_id: str | None
+    sha256: str
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    """A candidate of a score request, ready to score."""
+
+    source: _Source
+    prepared: PreparedCandidate
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Matcher:
+    """The service's work: one loaded model, the store and the in-memory pool.
+
+    Build it with :meth:`start`; every method is safe to call from several threads.
+
+    Parameters
+    ----------
+    model
+        The loaded ranker (``metadata["registry"]`` names its registered version).
+    store
+        The store of candidates, requisitions, scores and the decision log.
+    facts
+        What ``matching.registry.describe_model`` says about the model (or a subset).
+    settings
+        Limits and defaults.
+    """
+
+    def __init__(
+        self,
+        model: CandidateRanker,
+        store: Store,
+        *,
+        facts: dict[str, object] | None = None,
+        settings: Settings | None = None,
+    ) -> None:
+        self.model = model
+        self.store = store
+        self.settings = settings if settings is not None else get_settings()
+        self.pool = LivePool(model, store)
+        registry = dict(model.metadata.get("registry") or {})
+        self.ref = ModelRef(
+            name=registry.get("name"),
+            version=registry.get("version"),
+            uri=str(registry.get("uri") or "in-memory"),
+        )
+        self.facts = dict(facts or {})
+        self.knockouts = KnockoutRules.from_names(self.settings.knockouts.split(","))
+        self._requisitions: OrderedDict[str, PreparedRequisition] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def start(
+        cls,
+        settings: Settings | None = None,
+        *,
+        warm: bool = True,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> Matcher:
+        """Load the configured model (``MATCHING_MODEL_URI``, default the champion) and the pool.
+
+        Raises
+        ------
+        matching.errors.ConfigError
+            When the model or the store cannot be loaded (the error says which and why).
+        """
+        from matching.registry import describe_model, load_candidate_ranker
+
+        settings = settings if settings is not None else get_settings()
+        started = time.perf_counter()
+        model = load_candidate_ranker(settings.model_uri)
+        registry = model.metadata.get("registry") or {}
+        facts: dict[str, object] = {}
+        if registry.get("name") and registry.get("version"):
+            facts = describe_model(str(registry["name"]), str(registry["version"]))
+        store = Store.open(settings=settings)
+        matcher = cls(model, store, facts=facts, settings=settings)
+        matcher.pool.sync()
+        if warm:
+            matcher.pool.warm(progress=progress)
+        log.info(
+            "model %s version %s loaded with %d pooled candidates in %.1f s",
+            matcher.ref.name,
+            matcher.ref.version,
+            len(matcher.pool),
+            time.perf_counter() - started,
+        )
+        return matcher
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        self.store.close()
+
+    # -- model --------------------------------------------------------------------------
+    def info(self) -> ModelInfo:
+        """The model in service, its audit status and evaluation, and the pool's size."""
+        facts = self.facts
+
+        def strings(key: str) -> dict[str, str]:
+            value = facts.get(key)
+            return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+        aliases = facts.get("aliases")
+        return ModelInfo(
+            uri=self.ref.uri,
+            name=self.ref.name,
+            version=self.ref.version,
+            aliases=[str(a) for a in aliases] if isinstance(aliases, list) else [],
+            run_id=_optional(facts.get("run_id")),
+            registered_at=_optional(facts.get("registered_at")),
+            trained_at=_optional(facts.get("trained_at")),
+            embedding_model=self.model.embedding_model,
+            audit=strings("audit"),
+            evaluation=strings("evaluation"),
+            pool_size=len(self.pool),
+        )
+
+    # -- requisitions -------------------------------------------------------------------
+    def add_requisition(self, text: str, *, external_id: str | None = None) -> RequisitionStored:
+        """Store (or find) a posting and prepare it, so later calls can name it by id."""
+        stored, _ = self._requisition(RequisitionInput(text=text, external_id=external_id))
+        req = stored.requisition
+        return RequisitionStored(
+            requisition_id=stored.id,
+            external_id=stored.external_id,
+            title=req.title,
+            required_skills=[s.label for s in req.required_skills],
+            preferred_skills=[s.label for s in req.preferred_skills],
+            min_years_experience=req.min_years_experience,
+            location=req.location,
+        )
+
+    def _requisition(
+        self, given: RequisitionInput
+    ) -> tuple[StoredRequisition, PreparedRequisition]:
+        from matching.parsing import parse_requisition_text
+
+        if given.id is not None:
+            stored = self.store.get_requisition(given.id)
+            if stored is None:
+                raise InputError(Errors.E603, what="requisition", field="id", value=given.id)
+        elif given.text is None:
+            external = str(given.external_id)
+            stored = self.store.find_requisition(external)
+            if stored is None:
+                raise InputError(
+                    Errors.E603, what="requisition", field="external_id", value=external
+                )
+        else:
+            stored = self.store.add_requisition(
+                given.text, parse_requisition_text(given.text), external_id=given.external_id
+            )
+        return stored, self._prepared_requisition(stored)
+
+    def _prepared_requisition(self, stored: StoredRequisition) -> PreparedRequisition:
+        with self._lock:
+            prepared = self._requisitions.get(stored.sha256)
+            if prepared is not None:
+                self._requisitions.move_to_end(stored.sha256)
+                return prepared
+        prepared = self.model.featurizer().prepare_requisition(stored.text, stored.requisition)
+        with self._lock:
+            self._requisitions[stored.sha256] = prepared
+            while len(self._requisitions) > _CACHED_REQUISITIONS:
+                self._requisitions.popitem(last=False)
+        return prepared
+
+    # -- candidates -----------------------------------------------------------------------
+    def parse(self, data: bytes, *, filename: str) -> Profile:
+        """Parse an uploaded resume (nothing is stored)."""
+        _, profile, _ = parse_document(filename, data, self.settings)
+        return profile
+
+    def add_candidate(
+        self, data: bytes, *, filename: str, external_id: str | None = None
+    ) -> CandidateStored:
+        """Parse, embed and store an uploaded resume; the pool sees it at once."""
+        done = ingest_document(
+            data,
+            filename=filename,
+            store=self.store,
+            encoder=self.model.featurizer().encoder,
+            external_id=external_id,
+            settings=self.settings,
+        )
+        self.pool.sync()
+        return CandidateStored(
+            candidate_id=done.candidate_id,
+            external_id=done.external_id,
+            outcome=done.outcome,
+            profile=done.profile,
+        )
+
+    def delete_candidate(self, candidate_id: str) -> Deletion:
+        """Delete a candidate with every derived record; the pool drops them at once."""
+        report = self.store.delete_candidate(candidate_id)
+        self.pool.sync()
+        rows = {
+            "candidates": report.candidates,
+            "documents": report.documents,
+            "profiles": report.profiles,
+            "embeddings": report.embeddings,
+            "scores": report.scores,
+            "cache_entries": report.cache_entries,
+            "protected_attributes": report.protected_attributes,
+        }
+        return Deletion(
+            candidate_id=candidate_id,
+            deleted=report.candidates > 0,
+            rows=rows,
+            decisions_unlinked=report.decisions_unlinked,
+        )
+
+    # -- scoring --------------------------------------------------------------------------
+    def score(self, request: ScoreRequest, context: CallContext) -> ScoreResponse:
+        """Score the request's candidates; a candidate that cannot be scored gets an error."""
+        limit = self.settings.max_candidates_per_request
+        if len(request.candidates) > limit:
+            raise InputError(
+                Errors.E600,
+                detail=f"{len(request.candidates)} candidates, over the limit of {limit} per "
+                "call (MATCHING_MAX_CANDIDATES_PER_REQUEST)",
+            )
+        stored, prepared_req = self._requisition(request.requisition)
+        self.pool.sync()
+        resolved, errors = self._candidates(request.candidates)
+        by_id = {r.prepared.candidate_id: r.source for r in resolved}
+        scored = self.model.score_prepared(
+            prepared_req,
+            stored.text,
+            [r.prepared for r in resolved],
+            model_name=self.ref.name,
+            model_version=self.ref.version,
+            knockouts=self._rules(request.knockouts),
+        )
+        items = [self._item(s, by_id[s.candidate_id]) for s in scored]
+        self._record("score", context, stored, items, by_id.values())
+        return ScoreResponse(
+            request_id=context.request_id,
+            requisition_id=stored.id,
+            model=self.ref,
+            results=items,
+            errors=errors,
+        )
+
+    def _candidates(
+        self, given: Sequence[CandidateInput]
+    ) -> tuple[list[_Resolved], list[ItemError]]:
+        from matching.parsing import extract_text, parse_resume_text
+
+        errors: list[ItemError] = []
+        stored: dict[int, str] = {}
+        texts: dict[int, tuple[str, Profile]] = {}
+        seen: set[str] = set()
+        for index, item in enumerate(given):
+            try:
+                if item.id is not None or item.external_id is not None:
+                    candidate_id = self._stored_id(item)
+                    if candidate_id in seen:
+                        raise InputError(
+                            Errors.E600, detail=f"candidate {candidate_id} is listed twice"
+                        )
+                    seen.add(candidate_id)
+                    stored[index] = candidate_id
+                elif item.text is not None:
+                    texts[index] = (item.text, parse_resume_text(item.text, settings=self.settings))
+                elif item.document is not None:
+                    data = _decode(item.document.content_base64)
+                    extracted = extract_text(
+                        data, filename=item.document.filename, settings=self.settings
+                    )
+                    texts[index] = (
+                        extracted.text,
+                        parse_resume_text(extracted.text, settings=self.settings),
+                    )
+            except MatchingError as exc:
+                errors.append(ItemError(index=index, ref=item.ref, **exc.to_dict()))
+        pooled = self.pool.prepared(list(stored.values()))
+        resolved: list[_Resolved] = []
+        for index, candidate_id in stored.items():
+            prepared = pooled.get(candidate_id)
+            if prepared is None:
+                error = InputError(Errors.E603, what="candidate", field="id", value=candidate_id)
+                errors.append(ItemError(index=index, ref=given[index].ref, **error.to_dict()))
+                continue
+            resolved.append(
+                _Resolved(self._pooled_source(index, given[index].ref, candidate_id), prepared)
+            )
+        if texts:
+            order = sorted(texts)
+            fresh = self.model.featurizer().prepare_candidates(
+                [(f"#{i}", texts[i][0], texts[i][1]) for i in order]
+            )
+            for index, prepared in zip(order, fresh, strict=True):
+                source = _Source(index, given[index].ref, None, None, _sha256(texts[index][0]))
+                resolved.append(_Resolved(source, prepared))
+        errors.sort(key=lambda e: e.index)
+        return sorted(resolved, key=lambda r: r.source.index), errors
+
+    def _pooled_source(self, index: int, ref: str | None, candidate_id: str) -> _Source:
+        return _Source(
+            index,
+            ref,
+            candidate_id,
+            self.pool.external_id(candidate_id),
+            self.pool.text_sha256(candidate_id),
+        )
+
+    def _stored_id(self, item: CandidateInput) -> str:
+        if item.id is not None:
+            return item.id
+        external = str(item.external_id)
+        candidate_id = self.pool.find_external(external)
+        if candidate_id is None:
+            raise InputError(Errors.E603, what="candidate", field="external_id", value=external)
+        return candidate_id
+
+    def _rules(self, names: Sequence[KnockoutRule] | None) -> KnockoutRules:
+        return self.knockouts if names is None else KnockoutRules.from_names(names)
+
+    @staticmethod
+    def _item(scored: ScoredCandidate, source: _Source) -> ScoredItem:
+        return ScoredItem(
+            index=source.index,
+            ref=source.ref,
+            candidate_id=source.candidate_id,
+            external_id=source.external_id,
+            score=scored.score,
+            rank=scored.rank,
+            reasons=scored.reasons,
+            knockouts=scored.knockouts,
+            knocked_out=any(k.status == "fail" for k in scored.knockouts),
+        )
+
+    # -- shortlists -----------------------------------------------------------------------
+    def shortlist(self, request: ShortlistRequest, context: CallContext) -> ShortlistResponse:
+        """One page of the stored pool ranked for a requisition, with reasons."""
+        stored, prepared_req = self._requisition(request.requisition)
+        self.pool.sync()
+        shortlister = self.pool.shortlister()
+        allowed = self.pool.location_mask(request.location) if request.location else None
+        found = shortlister.shortlist(
+            stored.text,
+            prepared=prepared_req,
+            top=request.top,
+            offset=request.offset,
+            exclude_knocked_out=request.exclude_knocked_out,
+            knockouts=self._rules(request.knockouts),
+            allowed=allowed,
+            model_name=self.ref.name,
+            model_version=self.ref.version,
+        )
+        kept = [
+            r for r in found.results if request.min_score is None or r.score >= request.min_score
+        ]
+        sources = [self._pooled_source(r.rank - 1, None, r.candidate_id) for r in kept]
+        items = [self._item(r, s) for r, s in zip(kept, sources, strict=True)]
+        self._record("shortlist", context, stored, items, sources)
+        more = (
+            len(found.results) == request.top
+            and len(kept) == len(found.results)
+            and request.offset + request.top < found.pool_size
+        )
+        return ShortlistResponse(
+            request_id=context.request_id,
+            requisition_id=stored.id,
+            model=self.ref,
+            pool_size=found.pool_size,
+            considered=found.retrieved,
+            offset=request.offset,
+            next_offset=request.offset + request.top if more else None,
+            results=items,
+        )
+
+    # -- records --------------------------------------------------------------------------
+    def _record(
+        self,
+        endpoint: str,
+        context: CallContext,
+        requisition: StoredRequisition,
+        items: Sequence[ScoredItem],
+        sources: Iterable[_Source],
+    ) -> None:
+        """Log every served score; keep the latest score of each stored pair."""
+        by_index = {s.index: s for s in sources}
+        decisions = [
+            Decision(
+                request_id=context.request_id,
+                endpoint=endpoint,
+                caller=context.caller,
+                requisition_id=requisition.id,
+                requisition_sha256=requisition.sha256,
+                candidate_id=item.candidate_id,
+                candidate_sha256=(by_index[item.index].sha256 if item.index in by_index else ""),
+                model_name=self.ref.name or self.ref.uri,
+                model_version=self.ref.version or "",
+                score=item.score,
+                rank=item.rank,
+                knocked_out=item.knocked_out,
+            )
+            for item in items
+        ]
+        try:
+            self.store.log_decisions(decisions)
+        except IntegrityError:
+            # A candidate deleted while being scored: keep the entries, unlinked.
+            self.store.log_decisions([replace(d, candidate_id=None) for d in decisions])
+        pairs = [
+            NewScore(
+                candidate_id=item.candidate_id,
+                score=item.score,
+                rank=item.rank,
+                reasons=item.reasons,
+                input_sha256=_sha256(requisition.sha256 + by_index[item.index].sha256),
+            )
+            for item in items
+            if item.candidate_id is not None and item.index in by_index
+        ]
+        if pairs:
+            try:
+                self.store.record_scores(
+                    requisition.id,
+                    pairs,
+                    model_name=self.ref.name or self.ref.uri,
+                    model_version=self.ref.version or "",
+                )
+            except InputError:
+                log.info("a scored candidate was deleted meanwhile; its score is not kept")
+
+
+def _decode(content: str) -> bytes:
+    try:
+        return base64.b64decode(content, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InputError(Errors.E604, detail=str(exc)) from exc
+
+
+def _optional(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+__all__ = ["CallContext", "Matcher"]
