@@ -308,7 +308,7 @@ class Errors:
     )
     E607 = ErrorCode(
         "E607",
-        "No route {method} {path}.",
+        "No route {method} {path} (no such path, or not with this method).",
         "See the routes in the OpenAPI document (GET /docs.json).",
     )
     E608 = ErrorCode(

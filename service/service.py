@@ -1,0 +1,189 @@
+"""The matching HTTP service (BentoML 1.4): a thin layer over ``matching.serving.Matcher``.
+
+Run it with ``make serve`` or ``bentoml serve service.service:Matching`` from the repository
+root. Settings come from the environment (README, "Settings"); API keys from
+``MATCHING_API_KEYS`` or the keys file (``matching keys create NAME``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+from matching.settings import configure_offline
+
+# Before BentoML, MLflow or transformers are imported: nothing may call home.
+configure_offline()
+
+import bentoml  # noqa: E402
+from fastapi import FastAPI  # noqa: E402
+from fastapi import Path as PathParam  # noqa: E402
+from fastapi.exceptions import HTTPException  # noqa: E402
+from pydantic import Field  # noqa: E402
+
+from matching.errors import MatchingError  # noqa: E402
+from matching.schemas import Profile  # noqa: E402
+from matching.serving import (  # noqa: E402
+    ApiKeys,
+    CallContext,
+    CandidateInput,
+    CandidateStored,
+    Deletion,
+    Matcher,
+    ModelInfo,
+    RequisitionInput,
+    RequisitionStored,
+    ScoreRequest,
+    ScoreResponse,
+    ShortlistRequest,
+    ShortlistResponse,
+)
+from matching.serving._api import KnockoutRule  # noqa: E402
+from matching.serving._asgi import ServiceMiddleware, status_for  # noqa: E402
+from matching.serving._api import ExternalId, Id, Text  # noqa: E402
+
+
+class ApiError(bentoml.exceptions.BentoMLException):
+    """A ``MatchingError`` on its way out: the middleware turns it into an ``ErrorBody``."""
+
+    def __init__(self, exc: MatchingError) -> None:
+        import json
+        from http import HTTPStatus
+
+        super().__init__(json.dumps(exc.to_dict()), error_code=HTTPStatus(status_for(exc.code)))
+
+
+routes = FastAPI(title="matching", openapi_url=None, docs_url=None, redoc_url=None)
+
+
+def _context(ctx: bentoml.Context) -> CallContext:
+    state = ctx.request.state
+    return CallContext(
+        request_id=getattr(state, "request_id", "unknown"), caller=getattr(state, "caller", None)
+    )
+
+
+@bentoml.asgi_app(routes, path="/")
+@bentoml.service(
+    name="matching",
+    workers=int(os.environ.get("MATCHING_WORKERS", "1")),
+    threads=int(os.environ.get("MATCHING_THREADS", "4")),
+    traffic={"timeout": 120, "max_concurrency": 64},
+    logging={"access": {"enabled": os.environ.get("MATCHING_ACCESS_LOG", "true") == "true"}},
+)
+class Matching:
+    """Scores and ranks job candidates against requisitions, with reasons.
+
+    Every route but the health checks, metrics and this document needs an API key in
+    `Authorization: Bearer KEY` or `X-API-Key: KEY`. Errors carry a stable `code`, a `message`
+    and a `remedy`. Scores are decision support: a person decides.
+    """
+
+    def __init__(self) -> None:
+        ApiKeys.load()  # refuse to start without keys (E605), before loading anything big
+        self.matcher = Matcher.start()
+
+    def __is_ready__(self) -> bool:
+        return self.matcher is not None
+
+    @bentoml.api(route="/score")
+    def score(
+        self,
+        requisition: RequisitionInput,
+        candidates: Annotated[list[CandidateInput], Field(min_length=1, max_length=1000)],
+        knockouts: list[KnockoutRule] | None = None,
+        ctx: bentoml.Context = None,  # type: ignore[assignment]  # BentoML fills it in
+    ) -> ScoreResponse:
+        """Score candidates (stored ids, resume text or documents) against one requisition.
+
+        Returns each candidate's score (0-100), rank among those sent, reasons (matched,
+        near and missing skills, experience, feature contributions) and knock-outs, which
+        are reported beside the score and never change it. A candidate that cannot be read
+        gets an entry in `errors`; the others are scored.
+        """
+        request = ScoreRequest(requisition=requisition, candidates=candidates, knockouts=knockouts)
+        return _call(lambda: self.matcher.score(request, _context(ctx)))
+
+    @bentoml.api(route="/shortlist")
+    def shortlist(
+        self,
+        requisition: RequisitionInput,
+        top: Annotated[int, Field(ge=1, le=100)] = 10,
+        offset: Annotated[int, Field(ge=0, le=10_000)] = 0,
+        location: Annotated[str | None, Field(min_length=1, max_length=255)] = None,
+        min_score: Annotated[float | None, Field(ge=0, le=100)] = None,
+        knockouts: list[KnockoutRule] | None = None,
+        exclude_knocked_out: bool = False,
+        ctx: bentoml.Context = None,  # type: ignore[assignment]
+    ) -> ShortlistResponse:
+        """The best stored candidates for a requisition, one page at a time, with reasons.
+
+        `location` keeps candidates whose parsed location contains it; `min_score` drops
+        lower scores; knocked-out candidates keep their place unless `exclude_knocked_out`.
+        """
+        request = ShortlistRequest(
+            requisition=requisition,
+            top=top,
+            offset=offset,
+            location=location,
+            min_score=min_score,
+            knockouts=knockouts,
+            exclude_knocked_out=exclude_knocked_out,
+        )
+        return _call(lambda: self.matcher.shortlist(request, _context(ctx)))
+
+    @bentoml.api(route="/parse")
+    def parse(self, document: Path) -> Profile:
+        """Parse an uploaded resume (multipart field `document`: PDF, DOCX, TXT or HTML).
+
+        Nothing is stored.
+        """
+        return _call(lambda: self.matcher.parse(document.read_bytes(), filename=document.name))
+
+    @bentoml.api(route="/candidates")
+    def candidates(self, document: Path, external_id: ExternalId | None = None) -> CandidateStored:
+        """Store a resume (multipart field `document`): parse, embed and add it to the pool.
+
+        `external_id` (a CRM or ATS id) names the candidate: a new document under a known
+        id replaces the old one. Without it, the same file sent twice is stored once.
+        """
+        return _call(
+            lambda: self.matcher.add_candidate(
+                document.read_bytes(), filename=document.name, external_id=external_id
+            )
+        )
+
+    @bentoml.api(route="/requisitions")
+    def requisitions(self, text: Text, external_id: ExternalId | None = None) -> RequisitionStored:
+        """Store a job posting (parsed and embedded once) so that calls can name it by id."""
+        return _call(lambda: self.matcher.add_requisition(text, external_id=external_id))
+
+    @routes.get("/model", response_model=ModelInfo, tags=["Service APIs"])
+    def model(self) -> ModelInfo:
+        """The model in service: name, version, aliases, training date, audit and evaluation."""
+        return self.matcher.info()
+
+    @routes.delete("/candidates/{candidate_id}", response_model=Deletion, tags=["Service APIs"])
+    def delete_candidate(
+        self, candidate_id: Annotated[Id, PathParam(description="The stored candidate's id.")]
+    ) -> Deletion:
+        """Delete a candidate with every derived record (documents, profiles, embeddings,
+        scores, cached vectors, protected attributes); decision-log entries are kept, unlinked.
+
+        Deleting an unknown id is not an error: `deleted` is false.
+        """
+        try:
+            return self.matcher.delete_candidate(candidate_id)
+        except MatchingError as exc:
+            raise HTTPException(status_for(exc.code), detail=exc.to_dict()) from exc
+
+
+def _call(work: Any) -> Any:
+    try:
+        return work()
+    except MatchingError as exc:
+        raise ApiError(exc) from exc
+
+
+Matching.add_asgi_middleware(ServiceMiddleware)
