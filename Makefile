@@ -40,13 +40,13 @@ test: setup ## lint, type-check and run the tests (data-backed tests skip when .
 	$(BIN)/pytest -q
 
 lint: setup ## ruff (lint + format check) and mypy
-	$(BIN)/ruff check src tests benchmarks training
-	$(BIN)/ruff format --check src tests benchmarks training
+	$(BIN)/ruff check src service tests benchmarks training
+	$(BIN)/ruff format --check src service tests benchmarks training
 	$(BIN)/mypy
 
 format: setup ## apply ruff's formatting and fixes
-	$(BIN)/ruff check --fix src tests benchmarks training
-	$(BIN)/ruff format src tests benchmarks training
+	$(BIN)/ruff check --fix src service tests benchmarks training
+	$(BIN)/ruff format src service tests benchmarks training
 
 bench: setup ## run every benchmark and print its table (needs ../shared/data)
 	$(BIN)/python benchmarks/bench_parse_speed.py

@@ -8,8 +8,9 @@ root. Settings come from the environment (README, "Settings"); API keys from
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, TypeVar, cast
 
 from matching.settings import configure_offline
 
@@ -30,18 +31,21 @@ from matching.serving import (  # noqa: E402
     CandidateInput,
     CandidateStored,
     Deletion,
+    ExternalId,
+    Id,
+    KnockoutRule,
     Matcher,
     ModelInfo,
     RequisitionInput,
     RequisitionStored,
     ScoreRequest,
     ScoreResponse,
+    ServiceMiddleware,
     ShortlistRequest,
     ShortlistResponse,
+    Text,
+    status_for,
 )
-from matching.serving._api import KnockoutRule  # noqa: E402
-from matching.serving._asgi import ServiceMiddleware, status_for  # noqa: E402
-from matching.serving._api import ExternalId, Id, Text  # noqa: E402
 
 
 class ApiError(bentoml.exceptions.BentoMLException):
@@ -54,6 +58,7 @@ class ApiError(bentoml.exceptions.BentoMLException):
         super().__init__(json.dumps(exc.to_dict()), error_code=HTTPStatus(status_for(exc.code)))
 
 
+T = TypeVar("T")
 routes = FastAPI(title="matching", openapi_url=None, docs_url=None, redoc_url=None)
 
 
@@ -179,11 +184,12 @@ class Matching:
             raise HTTPException(status_for(exc.code), detail=exc.to_dict()) from exc
 
 
-def _call(work: Any) -> Any:
+def _call(work: Callable[[], T]) -> T:
     try:
         return work()
     except MatchingError as exc:
         raise ApiError(exc) from exc
 
 
-Matching.add_asgi_middleware(ServiceMiddleware)
+# `bentoml.service` returns a Service object (typed as the class by its stubs).
+cast("bentoml.Service[Matching]", Matching).add_asgi_middleware(ServiceMiddleware)

@@ -16,7 +16,10 @@ from matching.serving._api import (
     Deletion,
     DocumentUpload,
     ErrorBody,
+    ExternalId,
+    Id,
     ItemError,
+    KnockoutRule,
     ModelInfo,
     ModelRef,
     RequisitionInput,
@@ -26,7 +29,9 @@ from matching.serving._api import (
     ScoreResponse,
     ShortlistRequest,
     ShortlistResponse,
+    Text,
 )
+from matching.serving._asgi import ServiceMiddleware, add_security, normalise_error, status_for
 from matching.serving._engine import CallContext, Matcher
 from matching.serving._keys import ApiKeys, add_key, hash_key, new_key
 from matching.serving._pool import LivePool
@@ -39,7 +44,10 @@ __all__ = [
     "Deletion",
     "DocumentUpload",
     "ErrorBody",
+    "ExternalId",
+    "Id",
     "ItemError",
+    "KnockoutRule",
     "LivePool",
     "Matcher",
     "ModelInfo",
@@ -49,9 +57,14 @@ __all__ = [
     "ScoreRequest",
     "ScoreResponse",
     "ScoredItem",
+    "ServiceMiddleware",
     "ShortlistRequest",
     "ShortlistResponse",
+    "Text",
     "add_key",
+    "add_security",
     "hash_key",
     "new_key",
+    "normalise_error",
+    "status_for",
 ]

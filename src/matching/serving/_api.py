@@ -219,6 +219,8 @@ __all__ = [
     "Deletion",
     "DocumentUpload",
     "ErrorBody",
+    "ExternalId",
+    "Id",
     "ItemError",
     "KnockoutRule",
     "ModelInfo",
@@ -230,4 +232,5 @@ __all__ = [
     "ScoredItem",
     "ShortlistRequest",
     "ShortlistResponse",
+    "Text",
 ]
