@@ -57,7 +57,7 @@ def status_for(code: str) -> int:
 
 def error_body(error: ErrorCode, *, request_id: str | None = None, **details: Any) -> bytes:
     """An ``ErrorBody`` as JSON bytes."""
-    message, remedy = error.render(**details)
+    message, remedy = error.render(request_id=request_id, **details)
     body: dict[str, Any] = {"code": error.code, "message": message, "remedy": remedy}
     body["request_id"] = request_id
     return json.dumps(body).encode("utf-8")
@@ -145,14 +145,16 @@ class ServiceMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    # The app may turn the exception into its own 500 first: say what it was.
+                    reply.override = (413, Errors.E602, {"size": f"over {limit}", "limit": limit})
                     raise _TooLargeError(received)
             return message
 
         try:
             await self.app(scope, counted_receive, reply.send)
-        except _TooLargeError as exc:
+        except _TooLargeError:
             if not reply.started:
-                await reply.error(413, Errors.E602, size=f"more than {exc.size}", limit=limit)
+                await reply.error(413, Errors.E602, size=f"over {limit}", limit=limit)
         except Exception:
             log.exception("request %s failed", request_id)
             if not reply.started:
@@ -182,6 +184,7 @@ class _Reply:
         self.request_id = request_id
         self.rewrite_docs = rewrite_docs
         self.started = False
+        self.override: tuple[int, ErrorCode, dict[str, Any]] | None = None
         self._held: Message | None = None
         self._chunks: list[bytes] = []
 
@@ -223,6 +226,10 @@ class _Reply:
             if message.get("more_body", False):
                 return
             held, self._held = self._held, None
+            if self.override is not None and int(held["status"]) >= 400:
+                status, error, details = self.override
+                await self.error(status, error, **details)
+                return
             raw = b"".join(self._chunks)
             status = int(held["status"])
             headers = [(k, v) for k, v in held.get("headers", []) if k.lower() != b"content-type"]
