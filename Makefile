@@ -17,7 +17,7 @@ export OMP_WAIT_POLICY := PASSIVE
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-all lint format bench vocabulary train-parser train mlflow-ui clean
+.PHONY: help setup demo test test-all lint format bench vocabulary train-parser train serve bento mlflow-ui clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -65,6 +65,15 @@ train-parser: setup ## train the resume field extractor and the skill tagger int
 
 train: setup ## train the ranker on ../shared/data, evaluate it and register it as `challenger`
 	$(BIN)/matching train
+
+serve: setup ## start the HTTP service on http://127.0.0.1:3000 (creates a first API key, printed once)
+	$(BIN)/matching serve --port $(or $(PORT),3000)
+
+bento: setup ## build the service's Bento offline (then `bentoml containerize matching:latest`)
+	rm -rf dist
+	$(BIN)/pip wheel --quiet --no-deps --no-build-isolation --wheel-dir dist .
+	$(BIN)/python service/requirements.py > dist/requirements.txt
+	$(BIN)/bentoml build
 
 mlflow-ui: setup ## browse runs and registered models (local store under var/)
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/var/mlflow.db --port 5000

@@ -8,6 +8,7 @@ root. Settings come from the environment (README, "Settings"); API keys from
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, TypeVar, cast
@@ -144,7 +145,9 @@ class Matching:
 
         Nothing is stored.
         """
-        return _call(lambda: self.matcher.parse(document.read_bytes(), filename=document.name))
+        return _call(
+            lambda: self.matcher.parse(document.read_bytes(), filename=_upload_name(document))
+        )
 
     @bentoml.api(route="/candidates")
     def candidates(self, document: Path, external_id: ExternalId | None = None) -> CandidateStored:
@@ -155,7 +158,9 @@ class Matching:
         """
         return _call(
             lambda: self.matcher.add_candidate(
-                document.read_bytes(), filename=document.name, external_id=external_id
+                document.read_bytes(),
+                filename=_upload_name(document),
+                external_id=external_id,
             )
         )
 
@@ -184,6 +189,16 @@ class Matching:
             raise HTTPException(status_for(exc.code), detail=exc.to_dict()) from exc
 
 
+# BentoML saves an upload with NamedTemporaryFile(suffix=<the client's file name>), so the
+# name it hands over starts with tempfile's "tmp" and eight random characters.
+_TEMPORARY_PREFIX = re.compile(r"^tmp[a-z0-9_]{8}")
+
+
+def _upload_name(document: Path) -> str:
+    """The file name the client sent (the type hint and the name in messages and records)."""
+    return _TEMPORARY_PREFIX.sub("", document.name, count=1) or "document"
+
+
 def _call(work: Callable[[], T]) -> T:
     try:
         return work()
@@ -192,4 +207,10 @@ def _call(work: Callable[[], T]) -> T:
 
 
 # `bentoml.service` returns a Service object (typed as the class by its stubs).
-cast("bentoml.Service[Matching]", Matching).add_asgi_middleware(ServiceMiddleware)
+_service = cast("bentoml.Service[Matching]", Matching)
+_service.add_asgi_middleware(ServiceMiddleware)
+# BentoML's input models ignore unknown top-level fields; ours refuse them at every level, so
+# that a misspelt option (`exclude_knockedout`) is an error rather than silently the default.
+for _api in _service.apis.values():
+    _api.input_spec.model_config["extra"] = "forbid"
+    _api.input_spec.model_rebuild(force=True)

@@ -672,6 +672,91 @@ def audit_model_command(
         console.print(f"recorded on {name} v{version}: {verdict}")
 
 
+keys_app = typer.Typer(help="API keys of the HTTP service (only their hashes are stored).")
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Argument(help="Who the key is for, e.g. crm or recruiters.")],
+    if_none: Annotated[
+        bool, typer.Option("--if-none", help="Only when no key is configured yet.")
+    ] = False,
+) -> None:
+    """Create a key, store its hash and print the key once (it cannot be shown again)."""
+    from matching.serving import ApiKeys, add_key
+
+    if if_none and len(ApiKeys.load(required=False)):
+        return
+    key, path = add_key(name)
+    console = Console()
+    console.print(f"API key [bold]{name}[/] (shown once; only its hash is kept in {path}):")
+    sys.stdout.write(key + "\n")
+    console.print(f"Use it as: curl -H 'Authorization: Bearer {key[:6]}…' …")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List the names of the configured keys (never the keys)."""
+    from matching.serving import ApiKeys
+
+    keys = ApiKeys.load(required=False)
+    for name in sorted(keys.digests):
+        sys.stdout.write(name + "\n")
+    if not keys:
+        Console(stderr=True).print("No keys. Create one with `matching keys create NAME`.")
+
+
+@keys_app.command("revoke")
+def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None:
+    """Remove a key from the keys file (the service stops accepting it at once)."""
+    from matching.serving import revoke_key
+
+    if not revoke_key(name):
+        Console(stderr=True).print(f"No key named {name!r} in the keys file.")
+        raise typer.Exit(1)
+    Console().print(f"revoked {name}")
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option(help="TCP port.")] = 3000,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+) -> None:
+    """Start the HTTP service (BentoML) on the champion model and the stored pool.
+
+    Checks first that an API key, the model and the store are there, and says what to do if
+    not; creates a first key (printed once) when there is none."""
+    import os
+
+    _offline()
+    from matching.registry import load_candidate_ranker
+    from matching.serving import ApiKeys
+    from matching.settings import get_settings
+    from matching.store import Store
+
+    console = Console(stderr=True)
+    if not len(ApiKeys.load(required=False)):
+        keys_create("local")
+    settings = get_settings()
+    ranker = load_candidate_ranker(settings.model_uri)
+    registry = ranker.metadata.get("registry") or {}
+    with Store.open(settings=settings) as store:
+        pooled = len(store.pool(ranker.featurizer().encoder.model_id))
+    console.print(
+        f"model {registry.get('name')} v{registry.get('version')}; {pooled} candidates in the pool"
+        + ("" if pooled else " (add some: `matching ingest PATH` or POST /candidates)")
+    )
+    console.print(f"service: http://{host}:{port}  (OpenAPI: http://{host}:{port}/docs)")
+    root = Path(__file__).resolve().parents[2]
+    command = [
+        sys.executable, "-m", "bentoml", "serve", "service.service:Matching",
+        "--host", host, "--port", str(port),
+    ]  # fmt: skip
+    os.chdir(root)
+    os.execv(sys.executable, command)
+
+
 def main() -> None:
     """Entry point of the ``matching`` console script.
 

@@ -101,3 +101,36 @@ def test_key_names_are_checked(tmp_path: Path, name: str) -> None:
     """A name must fit the NAME part of an entry."""
     with pytest.raises(ValueError, match="key name"):
         add_key(name, settings=_settings(tmp_path))
+
+
+def test_revoking_removes_only_that_key(tmp_path: Path) -> None:
+    """revoke_key drops the named entry and reports whether there was one."""
+    from matching.serving import revoke_key
+
+    settings = _settings(tmp_path)
+    gone, _ = add_key("crm", settings=settings)
+    kept, _ = add_key("crm-prod", settings=settings)
+    assert revoke_key("crm", settings=settings)
+    assert not revoke_key("crm", settings=settings)
+    keys = ApiKeys.load(settings)
+    assert (keys.check(gone), keys.check(kept)) == (None, "crm-prod")
+
+
+def test_the_keys_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`matching keys create` prints a working key once; list shows names; revoke removes."""
+    from typer.testing import CliRunner
+
+    from matching.cli import app
+
+    monkeypatch.setenv("MATCHING_HOME", str(tmp_path))
+    monkeypatch.delenv("MATCHING_API_KEYS", raising=False)
+    monkeypatch.delenv("MATCHING_API_KEYS_FILE", raising=False)
+    runner = CliRunner()
+    created = runner.invoke(app, ["keys", "create", "crm"])
+    assert created.exit_code == 0
+    key = next(line for line in created.stdout.splitlines() if line.startswith("mk_"))
+    assert ApiKeys.load(_settings(tmp_path)).check(key) == "crm"
+    assert runner.invoke(app, ["keys", "create", "other", "--if-none"]).stdout == ""
+    assert runner.invoke(app, ["keys", "list"]).stdout.split() == ["crm"]
+    assert runner.invoke(app, ["keys", "revoke", "crm"]).exit_code == 0
+    assert runner.invoke(app, ["keys", "revoke", "crm"]).exit_code == 1

@@ -33,7 +33,7 @@ from matching.serving._api import (
 )
 from matching.serving._asgi import ServiceMiddleware, add_security, normalise_error, status_for
 from matching.serving._engine import CallContext, Matcher
-from matching.serving._keys import ApiKeys, add_key, hash_key, new_key
+from matching.serving._keys import ApiKeys, add_key, hash_key, new_key, revoke_key
 from matching.serving._pool import LivePool
 
 __all__ = [
@@ -66,5 +66,6 @@ __all__ = [
     "hash_key",
     "new_key",
     "normalise_error",
+    "revoke_key",
     "status_for",
 ]

@@ -110,12 +110,30 @@ def add_key(name: str, *, settings: Settings | None = None) -> tuple[str, Path]:
         ]
     key = new_key()
     kept.append(f"{name}:sha256:{hash_key(key)}")
-    # Written whole, readable by the owner only: hashes are not secrets, but need no audience.
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("\n".join(kept) + "\n", encoding="utf-8")
-    os.chmod(tmp, 0o600)
-    tmp.replace(path)
+    _write(path, kept)
     return key, path
 
 
-__all__ = ["PREFIX", "ApiKeys", "add_key", "hash_key", "new_key"]
+def revoke_key(name: str, *, settings: Settings | None = None) -> bool:
+    """Remove the key named ``name`` from the keys file; False when it is not there."""
+    settings = settings if settings is not None else get_settings()
+    path = settings.resolved_api_keys_file()
+    if not path.is_file():
+        return False
+    lines = path.read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines if not line.split("#", 1)[0].strip().startswith(f"{name}:")]
+    if len(kept) == len(lines):
+        return False
+    _write(path, kept)
+    return True
+
+
+def _write(path: Path, lines: list[str]) -> None:
+    """Replace the keys file whole, readable by its owner only."""
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("\n".join(lines) + ("\n" if lines else ""), encoding="utf-8")
+    os.chmod(tmp, 0o600)
+    tmp.replace(path)
+
+
+__all__ = ["PREFIX", "ApiKeys", "add_key", "hash_key", "new_key", "revoke_key"]
