@@ -254,3 +254,57 @@ def test_ingest_with_the_real_encoder(store: Store, resumes: Path) -> None:
     assert counts(store)["embedding_cache"] == pool.chunk_vectors.shape[0]
     again = ingest_paths([resumes], store=store, encoder=encoder)
     assert again.unchanged == 4
+
+
+# -- one uploaded document ---------------------------------------------------------------------
+
+
+def test_an_upload_sent_twice_is_stored_once(store: Store) -> None:
+    """Without an external id the bytes' hash names the candidate: the second time is a no-op."""
+    from matching.store import ingest_document
+
+    encoder = FakeEncoder()
+    data = (EXAMPLES / "ada_moreau.txt").read_bytes()
+    first = ingest_document(data, filename="cv.txt", store=store, encoder=encoder)  # type: ignore[arg-type]
+    calls = len(encoder.calls)
+    second = ingest_document(data, filename="cv.txt", store=store, encoder=encoder)  # type: ignore[arg-type]
+    assert (first.outcome, second.outcome) == ("added", "unchanged")
+    assert first.candidate_id == second.candidate_id
+    assert first.external_id.startswith("sha256:")
+    assert len(encoder.calls) == calls
+    assert store.count_candidates() == 1
+
+
+def test_an_upload_under_a_known_external_id_replaces_the_document(store: Store) -> None:
+    """A new file for crm-1 updates that candidate; an oversized one is refused with E102."""
+    from matching.errors import InputError
+    from matching.settings import Settings
+    from matching.store import ingest_document
+
+    encoder = FakeEncoder()
+    first = ingest_document(
+        (EXAMPLES / "ada_moreau.txt").read_bytes(),
+        filename="a.txt",
+        store=store,
+        encoder=encoder,  # type: ignore[arg-type]
+        external_id="crm-1",
+    )
+    second = ingest_document(
+        (EXAMPLES / "li_wei.html").read_bytes(),
+        filename="b.html",
+        store=store,
+        encoder=encoder,  # type: ignore[arg-type]
+        external_id="crm-1",
+    )
+    assert second.outcome == "updated"
+    assert second.candidate_id == first.candidate_id
+    assert second.profile.name == "Li Wei"
+    with pytest.raises(InputError) as caught:
+        ingest_document(
+            b"x" * 2000,
+            filename="big.txt",
+            store=store,
+            encoder=encoder,  # type: ignore[arg-type]
+            settings=Settings(max_file_bytes=1000),
+        )
+    assert caught.value.code == "E102"

@@ -242,3 +242,13 @@ def test_a_pool_far_behind_reloads_everything(tmp_path: Path, tiny_ranker: Candi
         assert store.pool_changes(1).candidate_ids is None
         pool.sync()
         assert len(pool) == 3
+
+
+def test_ready_while_the_store_answers(matcher: Matcher) -> None:
+    """ready() is True with the store, False once its connections are gone."""
+    assert matcher.ready()
+    matcher.store.engine.dispose()
+    path = str(matcher.store.url.database)
+    Path(path).unlink()
+    Path(path).mkdir()  # a folder where the database file was: the store cannot open it
+    assert not matcher.ready()

@@ -462,3 +462,70 @@ def _pool_queries(path: Path, size: int) -> int:
 def test_pool_runs_the_same_queries_for_any_size(tmp_path: Path) -> None:
     """Loading the pool costs a fixed number of queries, not one per candidate."""
     assert _pool_queries(tmp_path / "one.db", 1) == _pool_queries(tmp_path / "many.db", 12)
+
+
+# -- partial pools, the change log and the decision log ---------------------------------------
+
+
+def test_a_partial_pool_equals_those_rows_of_the_whole(store: Store) -> None:
+    """pool(candidate_ids=...) returns exactly the named candidates' rows; unknown ids drop."""
+    ids = [add(store, name, seed=i) for i, name in enumerate(["ada", "bo", "cy"])]
+    whole = store.pool(MODEL)
+    part = store.pool(MODEL, candidate_ids=[ids[2], ids[0], "unknown"])
+    assert part.candidate_ids == sorted([ids[0], ids[2]])
+    for row, candidate_id in enumerate(part.candidate_ids):
+        full_row = whole.candidate_ids.index(candidate_id)
+        np.testing.assert_array_equal(part.whole[row], whole.whole[full_row])
+        assert part.chunks_of(row)[0] == whole.chunks_of(full_row)[0]
+        assert part.profiles[row] == whole.profiles[full_row]
+
+
+def test_the_change_log_names_each_changed_candidate(store: Store) -> None:
+    """Adding, replacing and deleting each log the candidate; nothing new means an empty set."""
+    start = store.pool_changes(0).seq
+    ada = add(store, "ada")
+    bo = add(store, "bo")
+    after_adds = store.pool_changes(start)
+    assert after_adds.candidate_ids == {ada, bo}
+    add(store, "ada", chunks=("x",))  # replaced under the same external id
+    store.delete_candidate(bo)
+    later = store.pool_changes(after_adds.seq)
+    assert later.candidate_ids == {ada, bo}
+    assert store.pool_changes(later.seq).candidate_ids == frozenset()
+
+
+def test_unknown_deletions_log_nothing(store: Store) -> None:
+    """Deleting an unknown id changes no pool."""
+    seq = store.pool_changes(0).seq
+    store.delete_candidate("nobody")
+    assert store.pool_changes(seq).candidate_ids == frozenset()
+
+
+def test_decisions_round_trip_and_unlink_on_deletion(store: Store, requisition: str) -> None:
+    """A decision keeps its fields; deleting the candidate clears only the link to them."""
+    from matching.store import Decision
+
+    ada = add(store, "ada")
+    decision = Decision(
+        request_id="r1",
+        endpoint="score",
+        caller="crm",
+        requisition_id=requisition,
+        requisition_sha256="a" * 64,
+        candidate_id=ada,
+        candidate_sha256="b" * 64,
+        model_name="m",
+        model_version="2",
+        score=71.5,
+        rank=1,
+        knocked_out=False,
+    )
+    assert store.log_decisions([decision]) == 1
+    (stored,) = store.decisions(request_id="r1")
+    assert stored.created_at is not None
+    assert stored == Decision(**{**decision.__dict__, "created_at": stored.created_at})
+    report = store.delete_candidate(ada)
+    assert report.decisions_unlinked == 1
+    (kept,) = store.decisions(request_id="r1")
+    assert kept.candidate_id is None
+    assert kept.candidate_sha256 == "b" * 64

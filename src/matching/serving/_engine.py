@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from matching.errors import Errors, InputError, MatchingError
 from matching.features import PreparedCandidate, PreparedRequisition
@@ -162,6 +162,15 @@ class Matcher:
     def close(self) -> None:
         """Release the store's connections."""
         self.store.close()
+
+    def ready(self) -> bool:
+        """Whether the store answers (the model is loaded once the matcher exists)."""
+        try:
+            self.store.pool_changes(0)
+        except SQLAlchemyError:
+            log.warning("the store does not answer", exc_info=True)
+            return False
+        return True
 
     # -- model --------------------------------------------------------------------------
     def info(self) -> ModelInfo:
