@@ -196,6 +196,23 @@ def test_deleting_removes_from_the_pool_and_unlinks_decisions(matcher: Matcher) 
     assert not matcher.delete_candidate(candidate_id).deleted
 
 
+def test_a_requisition_changed_elsewhere_is_not_served_stale(matcher: Matcher) -> None:
+    """New text stored under an external id by another process is what the next call uses."""
+    from matching.parsing import parse_requisition_text
+
+    first = matcher.add_requisition(JOBS["data"], external_id="ats-9")
+    name = next(iter(RESUMES))
+    before = _score(matcher, [{"external_id": name}], external_id="ats-9")
+    with Store.open(str(matcher.store.url)) as other:
+        other.add_requisition(
+            JOBS["nurse"], parse_requisition_text(JOBS["nurse"]), external_id="ats-9"
+        )
+    after = _score(matcher, [{"external_id": name}], external_id="ats-9")
+    assert before.requisition_id == after.requisition_id == first.requisition_id
+    expected = _score(matcher, [{"external_id": name}], text=JOBS["nurse"])
+    assert after.results[0].score == expected.results[0].score != before.results[0].score
+
+
 def test_model_info_reports_the_pool(matcher: Matcher) -> None:
     """Model info names the version and counts the pool."""
     info = matcher.info()
@@ -211,13 +228,14 @@ def test_the_pool_follows_changes_made_by_another_process(
     with Store.open(url) as ours, Store.open(url) as theirs:
         _ingest(theirs, tiny_ranker, names[0], RESUMES[names[0]])
         pool = LivePool(tiny_ranker, ours)
-        assert pool.sync() == 1
-        assert pool.sync() == 0
+        assert pool.sync().candidate_ids is None  # the first load
+        assert len(pool) == 1
+        assert pool.sync().candidate_ids == frozenset()
         added = _ingest(theirs, tiny_ranker, names[1], RESUMES[names[1]])
-        assert pool.sync() == 1
+        assert pool.sync().candidate_ids == {added}
         assert pool.find_external(names[1]) == added
         _ingest(theirs, tiny_ranker, names[1], RESUMES[names[2]])  # replaced under its id
-        assert pool.sync() == 1
+        assert pool.sync().candidate_ids == {added}
         assert len(pool) == 2
         theirs.delete_candidate(added)
         pool.sync()
@@ -237,9 +255,9 @@ def test_a_pool_far_behind_reloads_everything(tmp_path: Path, tiny_ranker: Candi
         _ingest(store, tiny_ranker, names[2], RESUMES[names[2]])
         with store.engine.begin() as connection:
             connection.execute(
-                text("DELETE FROM pool_changes WHERE seq < (SELECT max(seq) FROM pool_changes)")
+                text("DELETE FROM changes WHERE seq < (SELECT max(seq) FROM changes)")
             )
-        assert store.pool_changes(1).candidate_ids is None
+        assert store.changes(1).candidate_ids is None
         pool.sync()
         assert len(pool) == 3
 

@@ -157,3 +157,17 @@ def test_early_stopping_on_a_validation_set() -> None:
     model = LightGBMRanker(n_estimators=500, min_child_samples=5, early_stopping_rounds=5)
     model.fit(X, y, group=[12] * 30, eval_set=(X_valid, y_valid, [12] * 30))
     assert model.model_.best_iteration_ < 500
+
+
+@pytest.mark.parametrize("stopped", [False, True])
+def test_predictions_equal_lightgbm_s_own(stopped: bool) -> None:
+    """Scores and contributions equal LGBMRanker.predict's, early-stopped models included."""
+    X, y = _data()
+    model = LightGBMRanker(n_estimators=200, min_child_samples=5, early_stopping_rounds=5)
+    eval_set = (*_data(seed=5), [12] * 30) if stopped else None
+    model.fit(X, y, group=[12] * 30, eval_set=eval_set)
+    X_new, _ = _data(seed=7)
+    np.testing.assert_allclose(model.predict(X_new), model.model_.predict(X_new))
+    np.testing.assert_allclose(
+        model.contributions(X_new), model.model_.predict(X_new, pred_contrib=True)
+    )

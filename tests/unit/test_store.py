@@ -482,23 +482,35 @@ def test_a_partial_pool_equals_those_rows_of_the_whole(store: Store) -> None:
 
 def test_the_change_log_names_each_changed_candidate(store: Store) -> None:
     """Adding, replacing and deleting each log the candidate; nothing new means an empty set."""
-    start = store.pool_changes(0).seq
+    start = store.changes(0).seq
     ada = add(store, "ada")
     bo = add(store, "bo")
-    after_adds = store.pool_changes(start)
+    after_adds = store.changes(start)
     assert after_adds.candidate_ids == {ada, bo}
     add(store, "ada", chunks=("x",))  # replaced under the same external id
     store.delete_candidate(bo)
-    later = store.pool_changes(after_adds.seq)
+    later = store.changes(after_adds.seq)
     assert later.candidate_ids == {ada, bo}
-    assert store.pool_changes(later.seq).candidate_ids == frozenset()
+    assert store.changes(later.seq).candidate_ids == frozenset()
+
+
+def test_requisitions_log_only_real_changes(store: Store) -> None:
+    """A new requisition, or new text under its external id, is a change; the same text not."""
+    seq = store.latest_change()
+    first = store.add_requisition("Nurse", Requisition(title="Nurse"), external_id="ats-1")
+    store.add_requisition("Nurse", Requisition(title="Nurse"))
+    assert store.changes(seq).requisition_ids == {first.id}
+    seq = store.latest_change()
+    store.add_requisition("Nurse, nights", Requisition(title="Nurse"), external_id="ats-1")
+    changes = store.changes(seq)
+    assert (changes.requisition_ids, changes.candidate_ids) == ({first.id}, frozenset())
 
 
 def test_unknown_deletions_log_nothing(store: Store) -> None:
     """Deleting an unknown id changes no pool."""
-    seq = store.pool_changes(0).seq
+    seq = store.changes(0).seq
     store.delete_candidate("nobody")
-    assert store.pool_changes(seq).candidate_ids == frozenset()
+    assert store.changes(seq).candidate_ids == frozenset()
 
 
 def test_decisions_round_trip_and_unlink_on_deletion(store: Store, requisition: str) -> None:

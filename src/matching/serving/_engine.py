@@ -119,6 +119,8 @@ class Matcher:
         self.facts = dict(facts or {})
         self.knockouts = KnockoutRules.from_names(self.settings.knockouts.split(","))
         self._requisitions: OrderedDict[str, PreparedRequisition] = OrderedDict()
+        self._recent: OrderedDict[str, StoredRequisition] = OrderedDict()
+        self._by_external: dict[str, str] = {}
         self._lock = threading.Lock()
 
     @classmethod
@@ -147,7 +149,7 @@ class Matcher:
             facts = describe_model(str(registry["name"]), str(registry["version"]))
         store = Store.open(settings=settings)
         matcher = cls(model, store, facts=facts, settings=settings)
-        matcher.pool.sync()
+        matcher._sync()
         if warm:
             matcher.pool.warm(progress=progress)
         log.info(
@@ -166,7 +168,7 @@ class Matcher:
     def ready(self) -> bool:
         """Whether the store answers (the model is loaded once the matcher exists)."""
         try:
-            self.store.pool_changes(0)
+            self.store.latest_change()
         except SQLAlchemyError:
             log.warning("the store does not answer", exc_info=True)
             return False
@@ -214,24 +216,54 @@ class Matcher:
     def _requisition(
         self, given: RequisitionInput
     ) -> tuple[StoredRequisition, PreparedRequisition]:
+        """The stored requisition (from memory when unchanged since) and its preparation."""
         from matching.parsing import parse_requisition_text
 
-        if given.id is not None:
-            stored = self.store.get_requisition(given.id)
-            if stored is None:
-                raise InputError(Errors.E603, what="requisition", field="id", value=given.id)
-        elif given.text is None:
-            external = str(given.external_id)
-            stored = self.store.find_requisition(external)
-            if stored is None:
-                raise InputError(
-                    Errors.E603, what="requisition", field="external_id", value=external
-                )
-        else:
+        if given.text is not None:
             stored = self.store.add_requisition(
                 given.text, parse_requisition_text(given.text), external_id=given.external_id
             )
+        else:
+            found = self._stored_requisition(given.id, given.external_id)
+            if found is None:
+                field, value = ("id", given.id) if given.id else ("external_id", given.external_id)
+                raise InputError(Errors.E603, what="requisition", field=field, value=value)
+            stored = found
+        with self._lock:
+            self._recent[stored.id] = stored
+            self._recent.move_to_end(stored.id)
+            if stored.external_id:
+                self._by_external[stored.external_id] = stored.id
+            while len(self._recent) > _CACHED_REQUISITIONS:
+                dropped = self._recent.popitem(last=False)[1]
+                self._by_external.pop(dropped.external_id or "", None)
         return stored, self._prepared_requisition(stored)
+
+    def _stored_requisition(
+        self, requisition_id: str | None, external_id: str | None
+    ) -> StoredRequisition | None:
+        with self._lock:
+            if requisition_id is None and external_id is not None:
+                requisition_id = self._by_external.get(external_id)
+            cached = self._recent.get(requisition_id) if requisition_id else None
+        if cached is not None:
+            return cached
+        if requisition_id is not None:
+            return self.store.get_requisition(requisition_id)
+        return self.store.find_requisition(external_id) if external_id else None
+
+    def _sync(self) -> None:
+        """Apply changes made by any process: the pool's, and requisitions kept in memory."""
+        changes = self.pool.sync()
+        with self._lock:
+            if changes.requisition_ids is None:
+                self._recent.clear()
+                self._by_external.clear()
+                return
+            for requisition_id in changes.requisition_ids:
+                dropped = self._recent.pop(requisition_id, None)
+                if dropped is not None and dropped.external_id:
+                    self._by_external.pop(dropped.external_id, None)
 
     def _prepared_requisition(self, stored: StoredRequisition) -> PreparedRequisition:
         with self._lock:
@@ -264,7 +296,7 @@ class Matcher:
             external_id=external_id,
             settings=self.settings,
         )
-        self.pool.sync()
+        self._sync()
         return CandidateStored(
             candidate_id=done.candidate_id,
             external_id=done.external_id,
@@ -275,7 +307,7 @@ class Matcher:
     def delete_candidate(self, candidate_id: str) -> Deletion:
         """Delete a candidate with every derived record; the pool drops them at once."""
         report = self.store.delete_candidate(candidate_id)
-        self.pool.sync()
+        self._sync()
         rows = {
             "candidates": report.candidates,
             "documents": report.documents,
@@ -302,8 +334,8 @@ class Matcher:
                 detail=f"{len(request.candidates)} candidates, over the limit of {limit} per "
                 "call (MATCHING_MAX_CANDIDATES_PER_REQUEST)",
             )
+        self._sync()
         stored, prepared_req = self._requisition(request.requisition)
-        self.pool.sync()
         resolved, errors = self._candidates(request.candidates)
         by_id = {r.prepared.candidate_id: r.source for r in resolved}
         scored = self.model.score_prepared(
@@ -416,8 +448,8 @@ class Matcher:
     # -- shortlists -----------------------------------------------------------------------
     def shortlist(self, request: ShortlistRequest, context: CallContext) -> ShortlistResponse:
         """One page of the stored pool ranked for a requisition, with reasons."""
+        self._sync()
         stored, prepared_req = self._requisition(request.requisition)
-        self.pool.sync()
         shortlister = self.pool.shortlister()
         allowed = self.pool.location_mask(request.location) if request.location else None
         found = shortlister.shortlist(
@@ -481,11 +513,6 @@ class Matcher:
             )
             for item in items
         ]
-        try:
-            self.store.log_decisions(decisions)
-        except IntegrityError:
-            # A candidate deleted while being scored: keep the entries, unlinked.
-            self.store.log_decisions([replace(d, candidate_id=None) for d in decisions])
         pairs = [
             NewScore(
                 candidate_id=item.candidate_id,
@@ -497,13 +524,22 @@ class Matcher:
             for item in items
             if item.candidate_id is not None and item.index in by_index
         ]
-        if pairs:
+        model_name, model_version = self.ref.name or self.ref.uri, self.ref.version or ""
+        try:
+            self.store.record_served(
+                requisition.id,
+                decisions,
+                pairs,
+                model_name=model_name,
+                model_version=model_version,
+            )
+        except IntegrityError:
+            # A candidate deleted while being scored: keep the entries, unlinked, and the
+            # scores of those still stored.
+            self.store.log_decisions([replace(d, candidate_id=None) for d in decisions])
             try:
                 self.store.record_scores(
-                    requisition.id,
-                    pairs,
-                    model_name=self.ref.name or self.ref.uri,
-                    model_version=self.ref.version or "",
+                    requisition.id, pairs, model_name=model_name, model_version=model_version
                 )
             except InputError:
                 log.info("a scored candidate was deleted meanwhile; its score is not kept")

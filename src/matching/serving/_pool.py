@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from matching.features import Chunk, DocumentEmbedding, PreparedCandidate
 from matching.ranking import CandidateRanker, Shortlister
 from matching.schemas import Profile
-from matching.store import Pool, Store
+from matching.store import Changes, Pool, Store
 
 
 @dataclass
@@ -62,29 +62,29 @@ class LivePool:
         self._by_external: dict[str, str] = {}
 
     # -- synchronisation ------------------------------------------------------------------
-    def sync(self) -> int:
-        """Apply the store's changes since the last call; returns candidates reloaded."""
+    def sync(self) -> Changes:
+        """Apply the store's changes since the last call and return them.
+
+        The first call loads the whole pool and returns ``Changes`` with None sets (as after a
+        pruned log: the caller drops whatever it keeps about requisitions too).
+        """
         with self._lock:
             if self._seq < 0:
-                seq = self.store.pool_changes(0).seq
+                seq = self.store.latest_change()
                 self._replace_all(self.store.pool(self.model_id))
                 self._seq = seq
-                return len(self._members)
-            changes = self.store.pool_changes(self._seq)
+                return Changes(seq=seq, candidate_ids=None, requisition_ids=None)
+            changes = self.store.changes(self._seq)
             if changes.candidate_ids is None:
                 self._replace_all(self.store.pool(self.model_id))
-                self._seq = changes.seq
-                return len(self._members)
-            if not changes.candidate_ids:
-                self._seq = changes.seq
-                return 0
-            fresh = self.store.pool(self.model_id, candidate_ids=changes.candidate_ids)
-            for candidate_id in changes.candidate_ids:
-                self._members.pop(candidate_id, None)
-            self._add(fresh)
-            self._rebuild()
+            elif changes.candidate_ids:
+                fresh = self.store.pool(self.model_id, candidate_ids=changes.candidate_ids)
+                for candidate_id in changes.candidate_ids:
+                    self._members.pop(candidate_id, None)
+                self._add(fresh)
+                self._rebuild()
             self._seq = changes.seq
-            return len(changes.candidate_ids)
+            return changes
 
     def _replace_all(self, pool: Pool) -> None:
         # Prepared candidates survive a reload when their document did not change.

@@ -33,11 +33,11 @@ from matching.store._models import Base
 from matching.store._protected import ProtectedAttributes
 from matching.store._records import (
     CandidateWrite,
+    Changes,
     Decision,
     DeletionReport,
     NewScore,
     Pool,
-    PoolChanges,
     StoredCandidate,
     StoredDocument,
     StoredRequisition,
@@ -51,6 +51,7 @@ __all__ = [
     "WHOLE_LABEL",
     "Base",
     "CandidateWrite",
+    "Changes",
     "Decision",
     "DeletionReport",
     "IngestFailure",
@@ -58,7 +59,6 @@ __all__ = [
     "IngestedDocument",
     "NewScore",
     "Pool",
-    "PoolChanges",
     "ProtectedAttributes",
     "Store",
     "StoreEmbeddingCache",

@@ -216,17 +216,22 @@ class DecisionRow(Base):
     knocked_out: Mapped[bool] = mapped_column(Boolean)
 
 
-class PoolChangeRow(Base):
-    """A candidate added, replaced, re-embedded or deleted: how serving processes stay in sync.
+class ChangeRow(Base):
+    """A candidate or requisition added, replaced, re-embedded or deleted.
 
-    Each process keeps the pool in memory and, before it ranks, applies the changes after the
-    last sequence number it saw. Rows older than a day are pruned when new ones are written.
+    How serving processes stay in step: each keeps the pool and recent requisitions in memory
+    and, before it answers, applies the changes after the last sequence number it saw. Rows
+    older than a day are pruned when new ones are written.
     """
 
-    __tablename__ = "pool_changes"
+    __tablename__ = "changes"
+    __table_args__ = (
+        CheckConstraint("kind IN ('candidate', 'requisition')", name="ck_changes_kind"),
+    )
 
     seq: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
-    candidate_id: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    entity_id: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

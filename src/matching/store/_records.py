@@ -180,14 +180,15 @@ class Decision:
 
 
 @dataclass(frozen=True)
-class PoolChanges:
-    """Candidates changed since a sequence number (``Store.pool_changes``).
+class Changes:
+    """Candidates and requisitions changed since a sequence number (``Store.changes``).
 
-    ``candidate_ids`` is None when older changes were pruned: reload the whole pool.
+    Both sets are None when older changes were pruned: reload everything.
     """
 
     seq: int
     candidate_ids: frozenset[str] | None
+    requisition_ids: frozenset[str] | None
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Any, Self, cast
+from typing import Any, Literal, Self, cast
 
 import numpy as np
 from pydantic import BaseModel
@@ -35,11 +35,11 @@ from matching.store._engine import make_engine, resolve_url
 from matching.store._models import (
     Base,
     CandidateRow,
+    ChangeRow,
     DecisionRow,
     DocumentRow,
     EmbeddingCacheRow,
     EmbeddingRow,
-    PoolChangeRow,
     ProfileRow,
     ProtectedAttributeRow,
     RequisitionRow,
@@ -49,6 +49,7 @@ from matching.store._models import (
 )
 from matching.store._records import (
     CandidateWrite,
+    Changes,
     ChunkLike,
     Decision,
     DeletionReport,
@@ -56,7 +57,6 @@ from matching.store._records import (
     NewScore,
     OwnerKind,
     Pool,
-    PoolChanges,
     StoredCandidate,
     StoredDocument,
     StoredRequisition,
@@ -68,7 +68,7 @@ WHOLE_INDEX = -1
 WHOLE_LABEL = "whole"
 _OWNER_KINDS = ("document", "requisition")
 # Serving processes that fall further behind than this reload the whole pool.
-POOL_CHANGES_KEPT = timedelta(days=1)
+CHANGES_KEPT = timedelta(days=1)
 
 
 def _aware(moment: datetime) -> datetime:
@@ -260,7 +260,7 @@ class Store:
                     embedding.vectors,
                     whole=embedding.whole,
                 )
-            _note_changes(session, [candidate.id])
+            _note_changes(session, "candidate", [candidate.id])
             return CandidateWrite(
                 candidate_id=candidate.id,
                 document_id=document.id,
@@ -339,7 +339,7 @@ class Store:
                 session, delete(CandidateRow).where(CandidateRow.id == candidate_id)
             )
             if candidates:
-                _note_changes(session, [candidate_id])
+                _note_changes(session, "candidate", [candidate_id])
             return DeletionReport(
                 candidate_id=candidate_id,
                 candidates=candidates,
@@ -399,6 +399,7 @@ class Store:
             row.title = requisition.title
             row.requisition_json = requisition.model_dump(mode="json")
             session.flush()
+            _note_changes(session, "requisition", [row.id])
             return _requisition(row)
 
     def find_requisition(self, external_id: str) -> StoredRequisition | None:
@@ -463,7 +464,7 @@ class Store:
                 session, owner_kind, owner_id, model_id, chunks, vectors, whole=whole
             )
             if isinstance(owner, DocumentRow):
-                _note_changes(session, [owner.candidate_id])
+                _note_changes(session, "candidate", [owner.candidate_id])
             return written
 
     def get_embeddings(
@@ -562,35 +563,7 @@ class Store:
             unknown = [i for i in ids if i not in known]
             if unknown:
                 raise InputError(Errors.E403, what="candidate", ids=", ".join(unknown[:10]))
-            for part in chunked(ids):
-                session.execute(
-                    delete(ScoreRow).where(
-                        ScoreRow.requisition_id == requisition_id,
-                        ScoreRow.model_name == model_name,
-                        ScoreRow.model_version == model_version,
-                        ScoreRow.candidate_id.in_(part),
-                    )
-                )
-            now = utcnow()
-            if scores:
-                session.execute(
-                    insert(ScoreRow),
-                    [
-                        {
-                            "id": new_id(),
-                            "requisition_id": requisition_id,
-                            "candidate_id": s.candidate_id,
-                            "model_name": model_name,
-                            "model_version": model_version,
-                            "score": float(s.score),
-                            "rank": s.rank,
-                            "reasons_json": _json_ready(s.reasons),
-                            "input_sha256": s.input_sha256,
-                            "created_at": now,
-                        }
-                        for s in scores
-                    ],
-                )
+            _replace_scores(session, requisition_id, scores, model_name, model_version)
         return len(scores)
 
     def scores_for(
@@ -708,57 +681,66 @@ class Store:
                         vectors[vector_row.owner_id].append(vector_row)
         return _build_pool(model_id, latest, profiles, vectors)
 
-    def pool_changes(self, after: int) -> PoolChanges:
-        """Candidates added, replaced, re-embedded or deleted after change ``after``.
+    def latest_change(self) -> int:
+        """The sequence number of the latest change (0 when none is logged)."""
+        with self._sessions() as session:
+            return int(session.scalar(select(func.max(ChangeRow.seq))) or 0)
 
-        A process that keeps the pool in memory calls this before it ranks; ``after=0`` with
-        an empty log means nothing ever changed.
+    def changes(self, after: int) -> Changes:
+        """Candidates and requisitions added, replaced, re-embedded or deleted after ``after``.
+
+        A process that keeps them in memory calls this before it answers (one indexed query
+        when nothing changed); ``after=0`` reads the whole log.
         """
         with self._sessions() as session:
-            latest = session.scalar(select(func.max(PoolChangeRow.seq))) or 0
-            if latest <= after:
-                return PoolChanges(seq=max(after, int(latest)), candidate_ids=frozenset())
-            oldest = session.scalar(select(func.min(PoolChangeRow.seq))) or 0
-            if oldest > after + 1 and after > 0:
-                return PoolChanges(seq=int(latest), candidate_ids=None)
-            changed = session.scalars(
-                select(PoolChangeRow.candidate_id).where(
-                    PoolChangeRow.seq > after, PoolChangeRow.seq <= latest
+            rows = session.execute(
+                select(ChangeRow.seq, ChangeRow.kind, ChangeRow.entity_id).where(
+                    ChangeRow.seq > after
                 )
-            )
-            return PoolChanges(seq=int(latest), candidate_ids=frozenset(changed))
+            ).all()
+            if not rows:
+                return Changes(seq=after, candidate_ids=frozenset(), requisition_ids=frozenset())
+            latest = max(r.seq for r in rows)
+            if after > 0 and min(r.seq for r in rows) > after + 1:
+                oldest = session.scalar(select(func.min(ChangeRow.seq))) or 0
+                if oldest > after + 1:  # pruned past what the caller saw
+                    return Changes(seq=latest, candidate_ids=None, requisition_ids=None)
+        return Changes(
+            seq=latest,
+            candidate_ids=frozenset(r.entity_id for r in rows if r.kind == "candidate"),
+            requisition_ids=frozenset(r.entity_id for r in rows if r.kind == "requisition"),
+        )
 
     # -- decision log -------------------------------------------------------------------------
 
     def log_decisions(self, decisions: Sequence[Decision]) -> int:
         """Append served scores to the decision log, in one transaction; returns rows written."""
-        if not decisions:
-            return 0
-        now = utcnow()
         with self._sessions.begin() as session:
-            session.execute(
-                insert(DecisionRow),
-                [
-                    {
-                        "id": new_id(),
-                        "created_at": d.created_at or now,
-                        "request_id": d.request_id,
-                        "endpoint": d.endpoint,
-                        "caller": d.caller,
-                        "requisition_id": d.requisition_id,
-                        "requisition_sha256": d.requisition_sha256,
-                        "candidate_id": d.candidate_id,
-                        "candidate_sha256": d.candidate_sha256,
-                        "model_name": d.model_name,
-                        "model_version": d.model_version,
-                        "score": float(d.score),
-                        "rank": int(d.rank),
-                        "knocked_out": bool(d.knocked_out),
-                    }
-                    for d in decisions
-                ],
-            )
-        return len(decisions)
+            return _insert_decisions(session, decisions)
+
+    def record_served(
+        self,
+        requisition_id: str,
+        decisions: Sequence[Decision],
+        scores: Sequence[NewScore],
+        *,
+        model_name: str,
+        model_version: str,
+    ) -> None:
+        """What a served request leaves behind, in one transaction: its decision-log entries,
+        and ``scores`` as the latest scores of their stored pairs (as :meth:`record_scores`).
+
+        Raises
+        ------
+        sqlalchemy.exc.IntegrityError
+            When the requisition or a candidate was deleted meanwhile; nothing is written.
+        """
+        bad = [s.score for s in scores if not 0.0 <= s.score <= 100.0]
+        if bad:
+            raise ValueError(f"scores must lie in [0, 100]; got {bad[:5]}")
+        with self._sessions.begin() as session:
+            _insert_decisions(session, decisions)
+            _replace_scores(session, requisition_id, scores, model_name, model_version)
 
     def decisions(
         self, *, request_id: str | None = None, since: datetime | None = None, limit: int = 1000
@@ -867,12 +849,85 @@ def _parts(ids: Sequence[str] | None) -> Iterable[Sequence[str] | None]:
     return [None] if ids is None else chunked(ids)
 
 
-def _note_changes(session: Session, candidate_ids: Sequence[str]) -> None:
-    """Log that these candidates changed (``Store.pool_changes``); prune old log rows."""
+def _note_changes(
+    session: Session, kind: Literal["candidate", "requisition"], ids: Sequence[str]
+) -> None:
+    """Log that these candidates or requisitions changed (``Store.changes``); prune old rows."""
     now = utcnow()
-    session.execute(delete(PoolChangeRow).where(PoolChangeRow.created_at < now - POOL_CHANGES_KEPT))
+    session.execute(delete(ChangeRow).where(ChangeRow.created_at < now - CHANGES_KEPT))
     session.execute(
-        insert(PoolChangeRow), [{"candidate_id": c, "created_at": now} for c in candidate_ids]
+        insert(ChangeRow), [{"kind": kind, "entity_id": i, "created_at": now} for i in ids]
+    )
+
+
+def _insert_decisions(session: Session, decisions: Sequence[Decision]) -> int:
+    """Insert decision-log rows; returns how many."""
+    if not decisions:
+        return 0
+    now = utcnow()
+    session.execute(
+        insert(DecisionRow),
+        [
+            {
+                "id": new_id(),
+                "created_at": d.created_at or now,
+                "request_id": d.request_id,
+                "endpoint": d.endpoint,
+                "caller": d.caller,
+                "requisition_id": d.requisition_id,
+                "requisition_sha256": d.requisition_sha256,
+                "candidate_id": d.candidate_id,
+                "candidate_sha256": d.candidate_sha256,
+                "model_name": d.model_name,
+                "model_version": d.model_version,
+                "score": float(d.score),
+                "rank": int(d.rank),
+                "knocked_out": bool(d.knocked_out),
+            }
+            for d in decisions
+        ],
+    )
+    return len(decisions)
+
+
+def _replace_scores(
+    session: Session,
+    requisition_id: str,
+    scores: Sequence[NewScore],
+    model_name: str,
+    model_version: str,
+) -> None:
+    """Put ``scores`` in place of the same model's earlier scores of those pairs."""
+    ids = list(dict.fromkeys(s.candidate_id for s in scores))
+    for part in chunked(ids):
+        session.execute(
+            delete(ScoreRow).where(
+                ScoreRow.requisition_id == requisition_id,
+                ScoreRow.model_name == model_name,
+                ScoreRow.model_version == model_version,
+                ScoreRow.candidate_id.in_(part),
+            )
+        )
+    if not scores:
+        return
+    now = utcnow()
+    session.execute(
+        insert(ScoreRow),
+        [
+            {
+                "id": new_id(),
+                "requisition_id": requisition_id,
+                "candidate_id": s.candidate_id,
+                "model_name": model_name,
+                "model_version": model_version,
+                "score": float(s.score),
+                "rank": s.rank,
+                "reasons_json": _json_ready(s.reasons),
+                "input_sha256": s.input_sha256,
+                "created_at": now,
+            }
+            for s in scores
+        ],
     )
 
 
