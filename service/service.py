@@ -7,11 +7,12 @@ root. Settings come from the environment (README, "Settings"); API keys from
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar, cast
+from typing import Annotated, Any, TypeVar, cast
 
 from matching.settings import configure_offline
 
@@ -23,6 +24,8 @@ from fastapi import FastAPI  # noqa: E402
 from fastapi import Path as PathParam  # noqa: E402
 from fastapi.exceptions import HTTPException  # noqa: E402
 from pydantic import Field  # noqa: E402
+from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa: E402
+from starlette.requests import Request  # noqa: E402
 
 from matching.errors import MatchingError  # noqa: E402
 from matching.schemas import Profile  # noqa: E402
@@ -37,6 +40,7 @@ from matching.serving import (  # noqa: E402
     KnockoutRule,
     Matcher,
     ModelInfo,
+    RedactClientErrors,
     RequisitionInput,
     RequisitionStored,
     ScoreRequest,
@@ -91,7 +95,7 @@ class Matching:
         self.matcher = Matcher.start()
 
     def __is_ready__(self) -> bool:
-        return self.matcher is not None
+        return self.matcher.ready()
 
     @bentoml.api(route="/score")
     def score(
@@ -199,12 +203,34 @@ def _upload_name(document: Path) -> str:
     return _TEMPORARY_PREFIX.sub("", document.name, count=1) or "document"
 
 
+def _reading_errors_are_bad_input(spec: type[Any]) -> None:
+    """Make an unreadable body (invalid multipart data, no boundary) a 400, not a 500.
+
+    Starlette refuses such a body with its own ``HTTPException``, which BentoML does not expect
+    while it reads the input and so answers 500.
+    """
+    parse = spec.from_http_request
+
+    async def from_http_request(cls: type[Any], request: Request, serde: Any) -> Any:
+        try:
+            return await parse(request, serde)
+        except StarletteHTTPException as exc:
+            if exc.status_code >= 500:
+                raise
+            raise bentoml.exceptions.BadInput(str(exc.detail)) from exc
+
+    spec.from_http_request = classmethod(from_http_request)
+
+
 def _call(work: Callable[[], T]) -> T:
     try:
         return work()
     except MatchingError as exc:
         raise ApiError(exc) from exc
 
+
+# BentoML logs each failed request with its exception; keep request content out of the log.
+logging.getLogger("bentoml._internal.server.http_app").addFilter(RedactClientErrors())
 
 # `bentoml.service` returns a Service object (typed as the class by its stubs).
 _service = cast("bentoml.Service[Matching]", Matching)
@@ -214,3 +240,4 @@ _service.add_asgi_middleware(ServiceMiddleware)
 for _api in _service.apis.values():
     _api.input_spec.model_config["extra"] = "forbid"
     _api.input_spec.model_rebuild(force=True)
+    _reading_errors_are_bad_input(_api.input_spec)

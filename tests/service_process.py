@@ -101,9 +101,19 @@ class ServiceProcess:
         return "\n".join(text.splitlines()[-lines:])
 
     def stop(self) -> None:
-        """SIGTERM to the process group, SIGKILL after 20 s."""
+        """SIGTERM to the process group, SIGKILL after 20 s; then any worker left over.
+
+        BentoML's workers run in process groups of their own, so they are found (before the
+        server goes) and killed one by one if they outlive it.
+        """
+        import psutil
+
         if self.process.poll() is not None:
             return
+        try:
+            workers = psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            workers = []
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGTERM)
         try:
@@ -112,6 +122,9 @@ class ServiceProcess:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
+        for worker in workers:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                worker.kill()
 
 
 def start_service(

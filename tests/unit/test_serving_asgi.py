@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from matching.serving import ApiKeys, ServiceMiddleware, add_key, hash_key
+from matching.serving import ApiKeys, RedactClientErrors, ServiceMiddleware, add_key, hash_key
 from matching.settings import Settings
 
 KEY = "mk_test-key"
@@ -249,3 +250,50 @@ async def test_a_revoked_key_stops_working_without_a_restart(tmp_path: Path) -> 
         os.utime(path, (stamp, stamp))
         assert (await client.get("/echo", headers={"X-API-Key": old})).status_code == 401
         assert (await client.get("/echo", headers={"X-API-Key": new})).status_code == 200
+
+
+def _record(exc: BaseException) -> logging.LogRecord:
+    return logging.LogRecord(
+        "bentoml", logging.ERROR, __file__, 1, "Exception on %s [%s]", ("/score", "POST"),
+        (type(exc), exc, None),
+    )  # fmt: skip
+
+
+def test_validation_errors_are_logged_without_their_input() -> None:
+    """A pydantic error becomes one INFO line naming fields, not values; no traceback."""
+    from pydantic import BaseModel, ValidationError
+
+    class Body(BaseModel):
+        email: int
+
+    with pytest.raises(ValidationError) as caught:
+        Body.model_validate({"email": "jane@example.org"})
+    record = _record(caught.value)
+    assert RedactClientErrors().filter(record)
+    assert record.exc_info is None
+    assert record.levelno == logging.INFO
+    assert "jane@example.org" not in record.getMessage()
+    assert "email" in record.getMessage()
+
+
+def test_client_errors_keep_their_code_only() -> None:
+    """A 4xx exception is logged with its status and code, without its message."""
+    from http import HTTPStatus
+
+    from bentoml.exceptions import BentoMLException
+
+    exc = BentoMLException(
+        json.dumps({"code": "E603", "message": "No stored candidate jane"}),
+        error_code=HTTPStatus.NOT_FOUND,
+    )
+    record = _record(exc)
+    RedactClientErrors().filter(record)
+    assert record.getMessage() == "Exception on /score [POST]: client error 404 E603"
+
+
+def test_failures_on_our_side_keep_the_traceback() -> None:
+    """Anything else (a 5xx) is left as it is, for the operator."""
+    record = _record(RuntimeError("boom"))
+    RedactClientErrors().filter(record)
+    assert record.exc_info is not None
+    assert record.levelno == logging.ERROR

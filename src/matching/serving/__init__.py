@@ -31,7 +31,13 @@ from matching.serving._api import (
     ShortlistResponse,
     Text,
 )
-from matching.serving._asgi import ServiceMiddleware, add_security, normalise_error, status_for
+from matching.serving._asgi import (
+    RedactClientErrors,
+    ServiceMiddleware,
+    add_security,
+    normalise_error,
+    status_for,
+)
 from matching.serving._engine import CallContext, Matcher
 from matching.serving._keys import ApiKeys, add_key, hash_key, new_key, revoke_key
 from matching.serving._pool import LivePool
@@ -52,6 +58,7 @@ __all__ = [
     "Matcher",
     "ModelInfo",
     "ModelRef",
+    "RedactClientErrors",
     "RequisitionInput",
     "RequisitionStored",
     "ScoreRequest",

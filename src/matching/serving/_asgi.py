@@ -347,6 +347,7 @@ def add_security(spec: dict[str, Any]) -> dict[str, Any]:
             ):
                 continue
             responses = operation.setdefault("responses", {})
+            _refer_to_components(responses, schemas)
             if ServiceMiddleware._is_public(path):
                 operation["security"] = []
                 continue
@@ -358,6 +359,21 @@ def add_security(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
+def _refer_to_components(responses: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """Replace inline response schemas by the component of the same title.
+
+    BentoML inlines an API's output model and keeps only the first branch of each ``anyOf``,
+    so ``int | None`` is published as ``integer``; the component keeps the ``null``.
+    """
+    for response in responses.values():
+        for media in response.get("content", {}).values() if isinstance(response, dict) else ():
+            schema = media.get("schema") if isinstance(media, dict) else None
+            if isinstance(schema, dict) and "$ref" not in schema:
+                title = schema.get("title")
+                if isinstance(title, str) and title in schemas:
+                    media["schema"] = {"$ref": f"#/components/schemas/{title}"}
+
+
 SERVICE_DESCRIPTION = (
     "Scores and ranks job candidates against requisitions, with reasons (matched, near and "
     "missing skills, experience, feature contributions) and knock-outs reported beside the "
@@ -367,6 +383,47 @@ SERVICE_DESCRIPTION = (
 )
 
 
+class RedactClientErrors(logging.Filter):
+    """Keep request content out of the log when a request fails on the caller's side.
+
+    BentoML logs every failed request with its exception. A validation error's text holds the
+    submitted values (a resume, an e-mail address) and a client error needs no traceback: both
+    become one line with the error's kind and, for validation, the fields at fault. Failures on
+    our side keep their traceback.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.exc_info or record.exc_info[1] is None:
+            return True
+        exc = record.exc_info[1]
+        from pydantic import ValidationError
+
+        if isinstance(exc, ValidationError):
+            fields = sorted({".".join(str(p) for p in e["loc"]) or "body" for e in exc.errors()})
+            summary = f"invalid input ({exc.error_count()} errors at {', '.join(fields[:10])})"
+        else:
+            status = getattr(getattr(exc, "error_code", None), "value", 500)
+            if not isinstance(status, int) or status >= 500:
+                return True
+            code = _code_in(str(exc))
+            summary = f"client error {status}" + (f" {code}" if code else "")
+        record.msg = f"{record.getMessage()}: {summary}"
+        record.args = ()
+        record.exc_info = None
+        record.exc_text = None
+        record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+def _code_in(text: str) -> str | None:
+    """The error code in an ``ApiError``'s JSON message, if any."""
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        return None
+    return str(payload.get("code")) if isinstance(payload, dict) and "code" in payload else None
+
+
 def error_from(exc: MatchingError) -> tuple[int, dict[str, str]]:
     """``(status, body)`` for an error raised while serving."""
     return status_for(exc.code), exc.to_dict()
@@ -374,6 +431,7 @@ def error_from(exc: MatchingError) -> tuple[int, dict[str, str]]:
 
 __all__ = [
     "PUBLIC_PATHS",
+    "RedactClientErrors",
     "ServiceMiddleware",
     "add_security",
     "error_body",
