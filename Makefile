@@ -55,6 +55,7 @@ bench: setup ## run every benchmark and print its table (needs ../shared/data)
 	$(BIN)/python benchmarks/bench_embeddings.py
 	$(BIN)/python benchmarks/bench_shortlist.py
 	$(BIN)/python benchmarks/bench_ranking.py
+	$(BIN)/python benchmarks/bench_service.py  # needs wrk (apt-get install -y wrk)
 
 vocabulary: setup ## rebuild the shipped ESCO/O*NET vocabulary from ../shared/data
 	$(BIN)/python training/build_vocabulary.py
