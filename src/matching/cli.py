@@ -736,13 +736,13 @@ def serve(
     from matching.store import Store
 
     console = Console(stderr=True)
-    if not len(ApiKeys.load(required=False)):
-        keys_create("local")
     settings = get_settings()
     ranker = load_candidate_ranker(settings.model_uri)
     registry = ranker.metadata.get("registry") or {}
     with Store.open(settings=settings) as store:
         pooled = len(store.pool(ranker.featurizer().encoder.model_id))
+    if not len(ApiKeys.load(required=False)):
+        keys_create("local")
     console.print(
         f"model {registry.get('name')} v{registry.get('version')}; {pooled} candidates in the pool"
         + ("" if pooled else " (add some: `matching ingest PATH` or POST /candidates)")
