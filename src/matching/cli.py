@@ -718,6 +718,147 @@ def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) ->
     Console().print(f"revoked {name}")
 
 
+crm_app = typer.Typer(help="CRM write-back: deliver queued scores, inspect and replay the queue.")
+app.add_typer(crm_app, name="crm")
+
+
+@crm_app.command("link")
+def crm_link(
+    candidate: Annotated[str, typer.Argument(help="Stored candidate id (or external id).")],
+    crm: Annotated[str, typer.Argument(help="CRM name, e.g. keap.")],
+    contact: Annotated[str, typer.Argument(help="The contact's id in that CRM.")],
+    database: Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL.")] = None,
+) -> None:
+    """Link a candidate to their CRM contact, so that their scores are written back there."""
+    from matching.store import Outbox, Store
+
+    with Store.open(database) as store:
+        found = store.get_candidate(candidate) or store.find_candidate(candidate)
+        if found is None:
+            Console(stderr=True).print(f"[red]No stored candidate {candidate!r}.[/]")
+            raise typer.Exit(1)
+        Outbox(store).link(found.id, crm.lower(), contact)
+    Console().print(f"linked {found.id} to {crm.lower()} contact {contact}")
+
+
+@crm_app.command("sync")
+def crm_sync(
+    follow: Annotated[
+        bool, typer.Option("--follow", help="Keep running: deliver writes as they come.")
+    ] = False,
+    drain: Annotated[
+        bool, typer.Option("--drain", help="Also wait for scheduled retries, until none is left.")
+    ] = False,
+    timeout: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds (with --drain/--follow).")
+    ] = None,
+    database: Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL.")] = None,
+) -> None:
+    """Deliver queued scores to the configured CRMs (MATCHING_CRM), with retries.
+
+    Writes already in the CRM are skipped; failures are retried with back-off, then left
+    `dead` for `matching crm retry`. Exit status 0 even when some writes failed: see
+    `matching crm status`."""
+    import signal
+    import time
+
+    from matching.crm import (
+        RetryPolicy,
+        connectors_from_settings,
+        deliver,
+        limiters_from_settings,
+    )
+    from matching.settings import get_settings
+    from matching.store import Outbox, Store
+
+    settings = get_settings()
+    connectors = connectors_from_settings(settings)
+    console = Console(stderr=True)
+    if not connectors:
+        console.print("No CRM is configured: set MATCHING_CRM (e.g. keap) and its credentials.")
+        raise typer.Exit(1)
+    stopping = {"now": False}
+    signal.signal(signal.SIGTERM, lambda *_: stopping.update(now=True))
+    until = time.monotonic() + timeout if timeout is not None else None
+    policy = RetryPolicy(max_attempts=settings.crm_max_attempts)
+    with Store.open(database, settings=settings) as store, _progress(console) as progress:
+        outbox = Outbox(store)
+        task = progress.add_task("writing scores", total=None)
+        total: dict[str, int] = {}
+
+        def show(report: object) -> None:
+            progress.update(task, advance=1)
+
+        while True:
+            report = deliver(
+                outbox,
+                connectors,
+                limiters=limiters_from_settings(settings),
+                policy=policy,
+                drain=drain or follow,
+                until=until,
+                stop=lambda: stopping["now"],
+                on_progress=show,
+            )
+            for name in ("delivered", "skipped", "retried", "dead"):
+                total[name] = total.get(name, 0) + getattr(report, name)
+            if not follow or stopping["now"] or (until is not None and time.monotonic() > until):
+                break
+            time.sleep(1.0)
+    Console().print(
+        "delivered {delivered}, already there {skipped}, to retry {retried}, dead {dead}".format(
+            **{k: total.get(k, 0) for k in ("delivered", "skipped", "retried", "dead")}
+        )
+    )
+
+
+@crm_app.command("status")
+def crm_status(
+    database: Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Writes per CRM and state, and the dead ones with their last error."""
+    from matching.store import Outbox, Store
+
+    with Store.open(database) as store:
+        outbox = Outbox(store)
+        counts = outbox.counts()
+        dead = outbox.items(status="dead", limit=50)
+    if as_json:
+        sys.stdout.write(json.dumps({"counts": counts, "dead": [
+            {"id": d.id, "crm": d.crm, "attempts": d.attempts, "error": d.last_error}
+            for d in dead
+        ]}) + "\n")  # fmt: skip
+        return
+    table = Table(title="CRM write-back")
+    states = ("pending", "delivered", "skipped", "superseded", "dead")
+    table.add_column("CRM")
+    for state in states:
+        table.add_column(state, justify="right")
+    for crm, per in sorted(counts.items()):
+        table.add_row(crm, *(str(per.get(s, 0)) for s in states))
+    console = Console()
+    console.print(table)
+    for item in dead:
+        console.print(f"dead {item.id} ({item.crm}, {item.attempts} attempts): {item.last_error}")
+    if dead:
+        console.print("Replay them with `matching crm retry` once the cause is fixed.")
+
+
+@crm_app.command("retry")
+def crm_retry(
+    ids: Annotated[list[str] | None, typer.Argument(help="Outbox ids (default: all dead).")] = None,
+    crm: Annotated[str | None, typer.Option(help="Only this CRM's dead writes.")] = None,
+    database: Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL.")] = None,
+) -> None:
+    """Queue dead writes again (their attempts start over); `matching crm sync` delivers them."""
+    from matching.store import Outbox, Store
+
+    with Store.open(database) as store:
+        count = Outbox(store).requeue_dead(crm=crm, item_ids=ids or ())
+    Console().print(f"queued {count} dead write(s) again")
+
+
 @app.command()
 def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 3000,

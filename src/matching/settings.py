@@ -67,6 +67,15 @@ class Settings(BaseSettings):
     api_keys_file: Path | None = None
     max_request_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
     max_candidates_per_request: int = Field(default=100, gt=0, le=1000)
+    crm: str = ""
+    crm_fields: str | None = None
+    crm_rate: float = Field(default=5.0, gt=0)
+    crm_max_attempts: int = Field(default=8, gt=0)
+    keap_base_url: str = "https://api.infusionsoft.com/crm"
+    keap_api_key: str | None = None
+    keap_token_file: Path | None = None
+    keap_client_id: str | None = None
+    keap_client_secret: str | None = None
 
     def resolved_data_dir(self, *, required: bool = False) -> Path | None:
         """The shared data folder: ``MATCHING_DATA_DIR`` or ``../shared/data`` if it exists.

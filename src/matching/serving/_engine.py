@@ -118,6 +118,10 @@ class Matcher:
         )
         self.facts = dict(facts or {})
         self.knockouts = KnockoutRules.from_names(self.settings.knockouts.split(","))
+        from matching.crm import configured_crms
+
+        # Scores of candidates linked to a contact in these CRMs are queued for write-back.
+        self.write_back = configured_crms(self.settings)
         self._requisitions: OrderedDict[str, PreparedRequisition] = OrderedDict()
         self._recent: OrderedDict[str, StoredRequisition] = OrderedDict()
         self._by_external: dict[str, str] = {}
@@ -532,6 +536,7 @@ class Matcher:
                 pairs,
                 model_name=model_name,
                 model_version=model_version,
+                write_back=self.write_back,
             )
         except IntegrityError:
             # A candidate deleted while being scored: keep the entries, unlinked, and the
@@ -539,7 +544,11 @@ class Matcher:
             self.store.log_decisions([replace(d, candidate_id=None) for d in decisions])
             try:
                 self.store.record_scores(
-                    requisition.id, pairs, model_name=model_name, model_version=model_version
+                    requisition.id,
+                    pairs,
+                    model_name=model_name,
+                    model_version=model_version,
+                    write_back=self.write_back,
                 )
             except InputError:
                 log.info("a scored candidate was deleted meanwhile; its score is not kept")

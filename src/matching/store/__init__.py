@@ -30,6 +30,7 @@ from matching.store._ingest import (
     parser_version,
 )
 from matching.store._models import Base
+from matching.store._outbox import Outbox, OutboxItem, payload_hash, reasons_text
 from matching.store._protected import ProtectedAttributes
 from matching.store._records import (
     CandidateWrite,
@@ -58,6 +59,8 @@ __all__ = [
     "IngestReport",
     "IngestedDocument",
     "NewScore",
+    "Outbox",
+    "OutboxItem",
     "Pool",
     "ProtectedAttributes",
     "Store",
@@ -71,5 +74,7 @@ __all__ = [
     "ingest_paths",
     "parse_document",
     "parser_version",
+    "payload_hash",
+    "reasons_text",
     "resolve_url",
 ]

@@ -235,3 +235,64 @@ class ChangeRow(Base):
     kind: Mapped[str] = mapped_column(String(16))
     entity_id: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CrmLinkRow(Base):
+    """A candidate's contact record in a CRM (its id there), for writing scores back."""
+
+    __tablename__ = "crm_links"
+    __table_args__ = (
+        UniqueConstraint("crm", "contact_id"),
+        UniqueConstraint("candidate_id", "crm"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    candidate_id: Mapped[str] = mapped_column(
+        ForeignKey("candidates.id", ondelete="CASCADE"), index=True
+    )
+    crm: Mapped[str] = mapped_column(String(32))
+    contact_id: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OutboxRow(Base):
+    """A score to write into a CRM contact record, queued with the score it carries.
+
+    ``status``: ``pending`` (due at ``next_attempt_at``), ``delivered``, ``skipped`` (the CRM
+    already held these values), ``superseded`` (a newer score for the contact came first) or
+    ``dead`` (attempts exhausted or refused; ``matching crm retry`` queues it again).
+    ``claimed_until`` is a worker's lease: a worker killed mid-batch leaves rows that another
+    claims once the lease ends. ``last_error`` holds a status code and reason, never payloads.
+    """
+
+    __tablename__ = "crm_outbox"
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_contact", "crm", "contact_id"),
+        CheckConstraint(
+            "status IN ('pending', 'delivered', 'skipped', 'superseded', 'dead')",
+            name="ck_outbox_status",
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    crm: Mapped[str] = mapped_column(String(32))
+    contact_id: Mapped[str] = mapped_column(String(255))
+    candidate_id: Mapped[str] = mapped_column(
+        ForeignKey("candidates.id", ondelete="CASCADE"), index=True
+    )
+    requisition_id: Mapped[str | None] = mapped_column(
+        ForeignKey("requisitions.id", ondelete="SET NULL")
+    )
+    payload_json: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

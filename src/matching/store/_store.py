@@ -530,8 +530,12 @@ class Store:
         *,
         model_name: str,
         model_version: str,
+        write_back: Sequence[str] = (),
     ) -> int:
         """Record a model's scores for a requisition, in one transaction.
+
+        With ``write_back`` (CRM names), a write per linked contact is queued in the CRM
+        outbox in the same transaction (``matching.store.Outbox``).
 
         A candidate scored again by the same model name and version gets the new score in
         place of the old one.
@@ -564,6 +568,7 @@ class Store:
             if unknown:
                 raise InputError(Errors.E403, what="candidate", ids=", ".join(unknown[:10]))
             _replace_scores(session, requisition_id, scores, model_name, model_version)
+            _queue_writes(session, write_back, requisition_id, scores, model_name, model_version)
         return len(scores)
 
     def scores_for(
@@ -726,9 +731,11 @@ class Store:
         *,
         model_name: str,
         model_version: str,
+        write_back: Sequence[str] = (),
     ) -> None:
         """What a served request leaves behind, in one transaction: its decision-log entries,
-        and ``scores`` as the latest scores of their stored pairs (as :meth:`record_scores`).
+        ``scores`` as the latest scores of their stored pairs (as :meth:`record_scores`) and,
+        with ``write_back``, their CRM writes.
 
         Raises
         ------
@@ -741,6 +748,7 @@ class Store:
         with self._sessions.begin() as session:
             _insert_decisions(session, decisions)
             _replace_scores(session, requisition_id, scores, model_name, model_version)
+            _queue_writes(session, write_back, requisition_id, scores, model_name, model_version)
 
     def decisions(
         self, *, request_id: str | None = None, since: datetime | None = None, limit: int = 1000
@@ -857,6 +865,32 @@ def _note_changes(
     session.execute(delete(ChangeRow).where(ChangeRow.created_at < now - CHANGES_KEPT))
     session.execute(
         insert(ChangeRow), [{"kind": kind, "entity_id": i, "created_at": now} for i in ids]
+    )
+
+
+def _queue_writes(
+    session: Session,
+    crms: Sequence[str],
+    requisition_id: str,
+    scores: Sequence[NewScore],
+    model_name: str,
+    model_version: str,
+) -> None:
+    """Queue CRM writes of ``scores`` (no-op without CRMs)."""
+    if not crms or not scores:
+        return
+    from matching.store._outbox import enqueue_scores
+
+    enqueue_scores(
+        session,
+        crms,
+        scores,
+        requisition_id=requisition_id,
+        requisition_title=session.scalar(
+            select(RequisitionRow.title).where(RequisitionRow.id == requisition_id)
+        ),
+        model_name=model_name,
+        model_version=model_version,
     )
 
 

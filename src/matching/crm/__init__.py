@@ -1,0 +1,46 @@
+"""CRM write-back: scores, ranks and reasons into CRM contact records, through a durable outbox.
+
+::
+
+    from matching.crm import connectors_from_settings, deliver
+    from matching.store import Outbox, Store
+
+    store = Store.open()
+    Outbox(store).link(candidate_id, "keap", "12345")   # the candidate's contact in Keap
+    # scores recorded with write_back=("keap",) are queued in the same transaction
+    deliver(Outbox(store), connectors_from_settings())  # `matching crm sync`
+"""
+
+from __future__ import annotations
+
+from matching.crm._base import (
+    FIELDS,
+    Connector,
+    CrmError,
+    FieldMap,
+    RateLimiter,
+    retry_after,
+    values_of,
+)
+from matching.crm._config import configured_crms, connectors_from_settings, limiters_from_settings
+from matching.crm._deliver import DeliveryReport, RetryPolicy, deliver, same_values
+from matching.crm._keap import KeapConnector, KeapOAuth
+
+__all__ = [
+    "FIELDS",
+    "Connector",
+    "CrmError",
+    "DeliveryReport",
+    "FieldMap",
+    "KeapConnector",
+    "KeapOAuth",
+    "RateLimiter",
+    "RetryPolicy",
+    "configured_crms",
+    "connectors_from_settings",
+    "deliver",
+    "limiters_from_settings",
+    "retry_after",
+    "same_values",
+    "values_of",
+]

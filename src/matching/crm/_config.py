@@ -1,0 +1,62 @@
+"""Connectors and rate limits from the settings (``MATCHING_CRM`` and ``MATCHING_KEAP_*``)."""
+
+from __future__ import annotations
+
+from matching.crm._base import Connector, FieldMap, RateLimiter
+from matching.errors import ConfigError, Errors
+from matching.settings import Settings, get_settings
+
+KNOWN = ("keap",)
+
+
+def configured_crms(settings: Settings | None = None) -> tuple[str, ...]:
+    """The CRMs scores are written back to (``MATCHING_CRM``, comma-separated; none by default).
+
+    Raises ``ConfigError`` (E203) for a CRM without a connector.
+    """
+    settings = settings if settings is not None else get_settings()
+    names = tuple(n.strip().lower() for n in (settings.crm or "").split(",") if n.strip())
+    unknown = [n for n in names if n not in KNOWN]
+    if unknown:
+        raise ConfigError(
+            Errors.E203, name="MATCHING_CRM", value=settings.crm, detail=f"unknown {unknown}"
+        )
+    return names
+
+
+def connectors_from_settings(settings: Settings | None = None) -> dict[str, Connector]:
+    """A connector per configured CRM, with its credentials and field map."""
+    from matching.crm._keap import KeapConnector, KeapOAuth
+
+    settings = settings if settings is not None else get_settings()
+    fields = FieldMap.parse(settings.crm_fields)
+    out: dict[str, Connector] = {}
+    for name in configured_crms(settings):
+        if name == "keap":
+            oauth = None
+            if settings.keap_token_file is not None:
+                oauth = KeapOAuth(
+                    settings.keap_token_file,
+                    client_id=settings.keap_client_id or "",
+                    client_secret=settings.keap_client_secret or "",
+                )
+            if oauth is None and not settings.keap_api_key:
+                raise ConfigError(
+                    Errors.E203,
+                    name="MATCHING_KEAP_API_KEY",
+                    value=None,
+                    detail="Keap needs an API key or MATCHING_KEAP_TOKEN_FILE (OAuth2)",
+                )
+            out[name] = KeapConnector(
+                base_url=settings.keap_base_url,
+                api_key=None if oauth else settings.keap_api_key,
+                oauth=oauth,
+                fields=fields,
+            )
+    return out
+
+
+def limiters_from_settings(settings: Settings | None = None) -> dict[str, RateLimiter]:
+    """A rate limiter per configured CRM (``MATCHING_CRM_RATE`` calls per second)."""
+    settings = settings if settings is not None else get_settings()
+    return {name: RateLimiter(settings.crm_rate) for name in configured_crms(settings)}

@@ -1,0 +1,209 @@
+"""The outbox worker: deliver queued score writes to their CRMs, durably and only once.
+
+For each due write: wait for the CRM's rate limit, read the contact's current values, skip the
+write when they already hold it (idempotent: a write retried after a crash, or already made by
+a worker that died before recording it, is not made twice), else write. A failure that can be
+retried (timeouts, 429, 5xx) comes back after a jittered exponential back-off, or after the
+CRM's ``Retry-After``, which also pauses every call to that CRM; after ``max_attempts`` or a
+refusal that retrying cannot fix (400, 404 …) the write is ``dead`` until
+``matching crm retry``. Every attempt is logged with the outbox id, CRM, outcome and HTTP
+status: never the payload or contact data.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from matching.crm._base import FIELDS, Connector, CrmError, RateLimiter, values_of
+from matching.store import Outbox, OutboxItem
+
+log = logging.getLogger("matching.crm")
+
+
+@dataclass
+class DeliveryReport:
+    """What one :func:`deliver` run did (counts of writes; ``calls`` counts attempts)."""
+
+    delivered: int = 0
+    skipped: int = 0
+    retried: int = 0
+    dead: int = 0
+    calls: int = 0
+    by_crm: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def count(self, crm: str, outcome: str) -> None:
+        """Add one outcome."""
+        setattr(self, outcome, getattr(self, outcome) + 1)
+        per = self.by_crm.setdefault(crm, {})
+        per[outcome] = per.get(outcome, 0) + 1
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Attempts and back-off: ``base * 2**(attempt-1)`` seconds, capped, with full jitter."""
+
+    max_attempts: int = 8
+    base_s: float = 1.0
+    cap_s: float = 300.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        """Seconds before attempt ``attempt + 1``."""
+        return rng.uniform(0.5, 1.0) * min(self.cap_s, self.base_s * 2.0 ** (attempt - 1))
+
+
+def same_values(current: Mapping[str, Any], wanted: Mapping[str, Any]) -> bool:
+    """Whether a contact already holds ``wanted`` (numbers compared as the CRM stores them)."""
+    return all(_norm(n, current.get(n)) == _norm(n, wanted.get(n)) for n in FIELDS)
+
+
+def _norm(name: str, value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    try:
+        if name == "score":
+            return f"{float(value):.2f}"
+        if name == "rank":
+            return str(int(float(value)))
+    except (TypeError, ValueError):
+        return str(value)
+    return str(value)
+
+
+def deliver(
+    outbox: Outbox,
+    connectors: Mapping[str, Connector],
+    *,
+    limiters: Mapping[str, RateLimiter] | None = None,
+    policy: RetryPolicy | None = None,
+    batch: int = 50,
+    lease: timedelta = timedelta(minutes=2),
+    drain: bool = False,
+    until: float | None = None,
+    stop: Callable[[], bool] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: random.Random | None = None,
+    on_progress: Callable[[DeliveryReport], None] | None = None,
+) -> DeliveryReport:
+    """Deliver the due writes of every CRM in ``connectors``.
+
+    Parameters
+    ----------
+    outbox
+        The store's outbox.
+    connectors
+        By CRM name (the name the writes were queued under).
+    limiters
+        Per CRM; 5 calls per second by default.
+    policy
+        Attempts and back-off.
+    batch
+        Writes claimed at a time (each under a lease of ``lease``).
+    drain
+        Also wait for writes scheduled later (retries), until none is pending; otherwise stop
+        when nothing is due now.
+    until
+        A ``time.monotonic()`` deadline (with ``drain`` or for a continuous worker).
+    stop
+        Called between writes; True ends the run cleanly (leases released).
+    """
+    policy = policy or RetryPolicy()
+    rng = rng or random.Random()
+    limiters = dict(limiters or {})
+    for crm in connectors:
+        limiters.setdefault(crm, RateLimiter(5.0))
+    report = DeliveryReport()
+    prepared: set[str] = set()
+    while True:
+        progressed = False
+        for crm, connector in connectors.items():
+            if crm not in prepared:
+                try:
+                    connector.prepare()
+                except CrmError as exc:
+                    log.warning("crm=%s prepare failed: %s", crm, exc.detail)
+                    if exc.retry_after:
+                        limiters[crm].pause(exc.retry_after)
+                    continue
+                prepared.add(crm)
+            items = outbox.claim(crm, limit=batch, lease=lease)
+            for index, item in enumerate(items):
+                if stop is not None and stop():
+                    outbox.release(i.id for i in items[index:])
+                    return report
+                _attempt(outbox, connector, limiters[crm], item, policy, rng, sleep, report)
+                if on_progress is not None:
+                    on_progress(report)
+            progressed = progressed or bool(items)
+        if progressed:
+            continue
+        if not drain or (stop is not None and stop()):
+            return report
+        due = [d for d in (outbox.next_due(crm) for crm in connectors) if d is not None]
+        if not due:
+            return report
+        wait = (min(due) - datetime.now(UTC)).total_seconds()
+        if until is not None and time.monotonic() + max(wait, 0) > until:
+            return report
+        sleep(min(max(wait, 0.05), 5.0))
+
+
+def _attempt(
+    outbox: Outbox,
+    connector: Connector,
+    limiter: RateLimiter,
+    item: OutboxItem,
+    policy: RetryPolicy,
+    rng: random.Random,
+    sleep: Callable[[float], None],
+    report: DeliveryReport,
+) -> None:
+    """One delivery attempt of one write, its outcome recorded and logged."""
+    wanted = values_of(item.payload)
+    started = time.monotonic()
+    outcome, status = "delivered", 0
+    try:
+        wait = limiter.delay()
+        if wait > 0:
+            sleep(wait)
+        report.calls += 1
+        if same_values(connector.read(item.contact_id), wanted):
+            outcome = "skipped"
+        else:
+            limiter_wait = limiter.delay()
+            if limiter_wait > 0:
+                sleep(limiter_wait)
+            connector.write(item.contact_id, wanted)
+        outbox.finish(item.id, outcome)  # type: ignore[arg-type]  # delivered or skipped
+    except CrmError as exc:
+        status = exc.status
+        if exc.retry_after:
+            limiter.pause(exc.retry_after)
+        attempt = item.attempts + 1
+        if not exc.retryable or attempt >= policy.max_attempts:
+            outcome = "dead"
+            outbox.finish(item.id, "dead", error=exc.detail)
+        else:
+            outcome = "retried"
+            delay = max(exc.retry_after or 0.0, policy.delay(attempt, rng))
+            outbox.retry_later(
+                item.id, at=datetime.now(UTC) + timedelta(seconds=delay), error=exc.detail
+            )
+    report.count(item.crm, outcome)
+    log.info(
+        "crm=%s outbox=%s attempt=%d outcome=%s status=%s ms=%.0f",
+        item.crm,
+        item.id,
+        item.attempts + 1,
+        outcome,
+        status or "-",
+        (time.monotonic() - started) * 1000,
+    )
+
+
+__all__ = ["DeliveryReport", "RetryPolicy", "deliver", "same_values"]

@@ -1,0 +1,393 @@
+"""The CRM outbox: scores waiting to be written into CRM contact records, and contact links.
+
+Scores are queued in the transaction that records them (``Store.record_scores`` and
+``Store.record_served`` with ``write_back=``), so a score is never recorded without its write,
+nor written without being recorded. Workers (``matching.crm.deliver``) claim due rows with a
+lease, and report each outcome here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from matching.store._models import CandidateRow, CrmLinkRow, OutboxRow, new_id, utcnow
+from matching.store._records import NewScore
+from matching.store._vectors import chunked
+
+if TYPE_CHECKING:
+    from matching.store._store import Store
+
+Status = Literal["pending", "delivered", "skipped", "superseded", "dead"]
+REASONS_CHARS = 250
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A queued write: where it goes and what it carries.
+
+    ``payload`` keys: ``score``, ``rank``, ``requisition_id``, ``requisition_title``,
+    ``reasons`` (short text), ``model`` (name and version), ``scored_at`` (ISO 8601).
+    """
+
+    id: str
+    crm: str
+    contact_id: str
+    candidate_id: str
+    requisition_id: str | None
+    payload: dict[str, Any]
+    payload_sha256: str
+    status: Status
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+def reasons_text(reasons: Any) -> str:
+    """A score's reasons in one short line (CRM text fields are small)."""
+    if hasattr(reasons, "model_dump"):
+        reasons = reasons.model_dump(mode="json")
+    if not isinstance(reasons, Mapping):
+        return ""
+    parts = [str(reasons.get("summary") or "")]
+    missing = [str(m) for m in reasons.get("missing_skills") or []]
+    if missing:
+        parts.append("missing: " + ", ".join(missing))
+    text = "; ".join(p for p in parts if p)
+    return text if len(text) <= REASONS_CHARS else text[: REASONS_CHARS - 1] + "…"
+
+
+def score_payload(
+    score: NewScore,
+    *,
+    requisition_id: str,
+    requisition_title: str | None,
+    model_name: str,
+    model_version: str,
+    scored_at: datetime,
+) -> dict[str, Any]:
+    """What one write carries (see ``OutboxItem``)."""
+    return {
+        "score": round(float(score.score), 2),
+        "rank": score.rank,
+        "requisition_id": requisition_id,
+        "requisition_title": (requisition_title or "")[:REASONS_CHARS],
+        "reasons": reasons_text(score.reasons),
+        "model": f"{model_name} v{model_version}" if model_version else model_name,
+        "scored_at": scored_at.isoformat(timespec="seconds"),
+    }
+
+
+def payload_hash(payload: Mapping[str, Any]) -> str:
+    """Content hash of a payload (canonical JSON)."""
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def enqueue_scores(
+    session: Session,
+    crms: Sequence[str],
+    scores: Sequence[NewScore],
+    *,
+    requisition_id: str,
+    requisition_title: str | None,
+    model_name: str,
+    model_version: str,
+) -> int:
+    """Queue a write per score and linked CRM contact (inside the caller's transaction).
+
+    A pending write for the same contact that is older is ``superseded``: a contact's fields
+    hold its latest score. Returns rows queued.
+    """
+    if not crms or not scores:
+        return 0
+    by_candidate = {s.candidate_id: s for s in scores}
+    links: list[tuple[str, str, str]] = []
+    for part in chunked(list(by_candidate)):
+        links.extend(
+            (row.candidate_id, row.crm, row.contact_id)
+            for row in session.execute(
+                select(CrmLinkRow.candidate_id, CrmLinkRow.crm, CrmLinkRow.contact_id).where(
+                    CrmLinkRow.candidate_id.in_(part), CrmLinkRow.crm.in_(list(crms))
+                )
+            )
+        )
+    if not links:
+        return 0
+    now = utcnow()
+    rows = []
+    for candidate_id, crm, contact_id in links:
+        payload = score_payload(
+            by_candidate[candidate_id],
+            requisition_id=requisition_id,
+            requisition_title=requisition_title,
+            model_name=model_name,
+            model_version=model_version,
+            scored_at=now,
+        )
+        session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.crm == crm,
+                OutboxRow.contact_id == contact_id,
+                OutboxRow.status == "pending",
+            )
+            .values(status="superseded", updated_at=now)
+        )
+        rows.append(
+            {
+                "id": new_id(),
+                "crm": crm,
+                "contact_id": contact_id,
+                "candidate_id": candidate_id,
+                "requisition_id": requisition_id,
+                "payload_json": payload,
+                "payload_sha256": payload_hash(payload),
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    session.execute(insert(OutboxRow), rows)
+    return len(rows)
+
+
+class Outbox:
+    """The outbox and the contact links of a store.
+
+    Parameters
+    ----------
+    store
+        The store that holds them.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._sessions = store._sessions
+
+    # -- links ----------------------------------------------------------------------------
+    def link(self, candidate_id: str, crm: str, contact_id: str) -> None:
+        """Record that ``candidate_id`` is contact ``contact_id`` in ``crm`` (replaces a link)."""
+        with self._sessions.begin() as session:
+            if session.get(CandidateRow, candidate_id) is None:
+                from matching.errors import Errors, InputError
+
+                raise InputError(Errors.E403, what="candidate", ids=candidate_id)
+            for row in session.scalars(
+                select(CrmLinkRow).where(
+                    CrmLinkRow.crm == crm,
+                    or_(
+                        CrmLinkRow.candidate_id == candidate_id,
+                        CrmLinkRow.contact_id == contact_id,
+                    ),
+                )
+            ):
+                session.delete(row)
+            session.flush()
+            session.add(CrmLinkRow(candidate_id=candidate_id, crm=crm, contact_id=contact_id))
+
+    def contact_of(self, candidate_id: str, crm: str) -> str | None:
+        """The candidate's contact id in ``crm``, or None."""
+        with self._sessions() as session:
+            return session.scalar(
+                select(CrmLinkRow.contact_id).where(
+                    CrmLinkRow.candidate_id == candidate_id, CrmLinkRow.crm == crm
+                )
+            )
+
+    def candidate_of(self, crm: str, contact_id: str) -> str | None:
+        """The candidate linked to a CRM contact, or None."""
+        with self._sessions() as session:
+            return session.scalar(
+                select(CrmLinkRow.candidate_id).where(
+                    CrmLinkRow.crm == crm, CrmLinkRow.contact_id == contact_id
+                )
+            )
+
+    # -- delivery -------------------------------------------------------------------------
+    def claim(
+        self, crm: str, *, limit: int, lease: timedelta, now: datetime | None = None
+    ) -> list[OutboxItem]:
+        """Lease up to ``limit`` due pending writes of ``crm``, oldest first.
+
+        A row is claimed by one worker at a time; a lease that ends unfinished (a killed
+        worker) lets another worker claim the row again.
+        """
+        now = now or utcnow()
+        claimed: list[OutboxItem] = []
+        with self._sessions.begin() as session:
+            due = session.scalars(
+                select(OutboxRow.id)
+                .where(
+                    OutboxRow.crm == crm,
+                    OutboxRow.status == "pending",
+                    OutboxRow.next_attempt_at <= now,
+                    or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now),
+                )
+                .order_by(OutboxRow.created_at, OutboxRow.id)
+                .limit(limit)
+            ).all()
+            for row_id in due:
+                taken = session.execute(
+                    update(OutboxRow)
+                    .where(
+                        OutboxRow.id == row_id,
+                        OutboxRow.status == "pending",
+                        or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now),
+                    )
+                    .values(claimed_until=now + lease)
+                )
+                if getattr(taken, "rowcount", 0) == 1:
+                    row = session.get(OutboxRow, row_id)
+                    if row is not None:
+                        claimed.append(_item(row))
+        return claimed
+
+    def finish(
+        self,
+        item_id: str,
+        status: Literal["delivered", "skipped", "dead"],
+        *,
+        error: str | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        """Record a final outcome (the lease ends)."""
+        now = now or utcnow()
+        with self._sessions.begin() as session:
+            session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == item_id)
+                .values(
+                    status=status,
+                    attempts=OutboxRow.attempts + 1,
+                    claimed_until=None,
+                    last_error=(error or None) and error[:255],
+                    delivered_at=now if status != "dead" else None,
+                    updated_at=now,
+                )
+            )
+
+    def retry_later(self, item_id: str, *, at: datetime, error: str) -> None:
+        """Count a failed attempt and make the row due again at ``at``."""
+        with self._sessions.begin() as session:
+            session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id == item_id)
+                .values(
+                    attempts=OutboxRow.attempts + 1,
+                    next_attempt_at=at,
+                    claimed_until=None,
+                    last_error=error[:255],
+                    updated_at=utcnow(),
+                )
+            )
+
+    def release(self, item_ids: Iterable[str]) -> None:
+        """End leases without counting an attempt (a worker stopping cleanly)."""
+        ids = list(item_ids)
+        with self._sessions.begin() as session:
+            for part in chunked(ids):
+                session.execute(
+                    update(OutboxRow).where(OutboxRow.id.in_(part)).values(claimed_until=None)
+                )
+
+    # -- inspection -----------------------------------------------------------------------
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Rows per CRM and status."""
+        with self._sessions() as session:
+            out: dict[str, dict[str, int]] = {}
+            for crm, status, n in session.execute(
+                select(OutboxRow.crm, OutboxRow.status, func.count()).group_by(
+                    OutboxRow.crm, OutboxRow.status
+                )
+            ):
+                out.setdefault(crm, {})[status] = int(n)
+            return out
+
+    def items(
+        self, *, crm: str | None = None, status: Status | None = None, limit: int = 100
+    ) -> list[OutboxItem]:
+        """Rows, oldest first, optionally of one CRM and status."""
+        query = select(OutboxRow).order_by(OutboxRow.created_at, OutboxRow.id).limit(limit)
+        if crm is not None:
+            query = query.where(OutboxRow.crm == crm)
+        if status is not None:
+            query = query.where(OutboxRow.status == status)
+        with self._sessions() as session:
+            return [_item(row) for row in session.scalars(query)]
+
+    def next_due(self, crm: str) -> datetime | None:
+        """When the earliest pending row of ``crm`` is due (None when none is pending)."""
+        with self._sessions() as session:
+            value = session.scalar(
+                select(func.min(OutboxRow.next_attempt_at)).where(
+                    OutboxRow.crm == crm, OutboxRow.status == "pending"
+                )
+            )
+            return _aware(value) if value is not None else None
+
+    def requeue_dead(self, *, crm: str | None = None, item_ids: Sequence[str] = ()) -> int:
+        """Make dead rows pending again (attempts start over); returns rows requeued."""
+        conditions = [OutboxRow.status == "dead"]
+        if crm is not None:
+            conditions.append(OutboxRow.crm == crm)
+        if item_ids:
+            conditions.append(OutboxRow.id.in_(list(item_ids)))
+        now = utcnow()
+        with self._sessions.begin() as session:
+            done = session.execute(
+                update(OutboxRow)
+                .where(and_(*conditions))
+                .values(
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    claimed_until=None,
+                    updated_at=now,
+                )
+            )
+            return int(getattr(done, "rowcount", 0) or 0)
+
+
+def _aware(moment: datetime) -> datetime:
+    from datetime import UTC
+
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _item(row: OutboxRow) -> OutboxItem:
+    return OutboxItem(
+        id=row.id,
+        crm=row.crm,
+        contact_id=row.contact_id,
+        candidate_id=row.candidate_id,
+        requisition_id=row.requisition_id,
+        payload=dict(row.payload_json),
+        payload_sha256=row.payload_sha256,
+        status=row.status,  # type: ignore[arg-type]  # the table's check constraint
+        attempts=row.attempts,
+        next_attempt_at=_aware(row.next_attempt_at),
+        last_error=row.last_error,
+        created_at=_aware(row.created_at),
+        delivered_at=_aware(row.delivered_at) if row.delivered_at else None,
+    )
+
+
+__all__ = [
+    "Outbox",
+    "OutboxItem",
+    "enqueue_scores",
+    "payload_hash",
+    "reasons_text",
+    "score_payload",
+]
