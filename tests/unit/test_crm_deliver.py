@@ -86,7 +86,7 @@ def setup(tmp_path: Path) -> tuple[Store, Outbox, str, list[str]]:
 
 def _run(outbox: Outbox, crm: FakeCrm, **kwargs: Any) -> Any:
     waits: list[float] = []
-    report = deliver(
+    return deliver(
         outbox,
         {"fake": crm},
         limiters={"fake": RateLimiter(1000.0, burst=1000)},
@@ -95,8 +95,6 @@ def _run(outbox: Outbox, crm: FakeCrm, **kwargs: Any) -> Any:
         rng=random.Random(0),
         **kwargs,
     )
-    report.waits = waits
-    return report
 
 
 def test_scores_of_linked_candidates_are_queued_with_the_score(setup: Any) -> None:
