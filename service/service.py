@@ -163,17 +163,27 @@ class Matching:
         )
 
     @bentoml.api(route="/candidates")
-    def candidates(self, document: Path, external_id: ExternalId | None = None) -> CandidateStored:
+    def candidates(
+        self,
+        document: Path,
+        external_id: ExternalId | None = None,
+        crm: Annotated[str | None, Field(min_length=1, max_length=32)] = None,
+        crm_contact_id: ExternalId | None = None,
+    ) -> CandidateStored:
         """Store a resume (multipart field `document`): parse, embed and add it to the pool.
 
         `external_id` (a CRM or ATS id) names the candidate: a new document under a known
         id replaces the old one. Without it, the same file sent twice is stored once.
+        `crm` with `crm_contact_id` links the candidate to that CRM contact, so that their
+        scores are written back into it (the CRM must be in MATCHING_CRM).
         """
         return _call(
             lambda: self.matcher.add_candidate(
                 document.read_bytes(),
                 filename=_upload_name(document),
                 external_id=external_id,
+                crm=crm,
+                crm_contact_id=crm_contact_id,
             )
         )
 

@@ -270,3 +270,26 @@ def test_ready_while_the_store_answers(matcher: Matcher) -> None:
     Path(path).unlink()
     Path(path).mkdir()  # a folder where the database file was: the store cannot open it
     assert not matcher.ready()
+
+
+def test_a_linked_candidate_s_scores_are_queued_for_their_crm(
+    tmp_path: Path, tiny_ranker: CandidateRanker
+) -> None:
+    """Uploaded with crm=keap and a contact id, a candidate's served scores go to the outbox."""
+    from matching.store import Outbox
+
+    settings = Settings(home=tmp_path, crm="keap")
+    with Store.open(f"sqlite:///{tmp_path / 'crm.db'}") as store:
+        matcher = Matcher(tiny_ranker, store, settings=settings)
+        name, body = next(iter(RESUMES.items()))
+        stored = matcher.add_candidate(
+            body.encode(), filename="cv.txt", external_id=name, crm="Keap", crm_contact_id="77"
+        )
+        with pytest.raises(InputError):
+            matcher.add_candidate(
+                body.encode(), filename="cv.txt", crm="hubspot", crm_contact_id="1"
+            )
+        response = _score(matcher, [{"id": stored.candidate_id}])
+        (item,) = Outbox(store).items()
+        assert (item.crm, item.contact_id, item.candidate_id) == ("keap", "77", stored.candidate_id)
+        assert item.payload["score"] == round(response.results[0].score, 2)

@@ -39,6 +39,7 @@ from matching.settings import Settings, get_settings
 from matching.store import (
     Decision,
     NewScore,
+    Outbox,
     Store,
     StoredRequisition,
     ingest_document,
@@ -289,9 +290,27 @@ class Matcher:
         return profile
 
     def add_candidate(
-        self, data: bytes, *, filename: str, external_id: str | None = None
+        self,
+        data: bytes,
+        *,
+        filename: str,
+        external_id: str | None = None,
+        crm: str | None = None,
+        crm_contact_id: str | None = None,
     ) -> CandidateStored:
-        """Parse, embed and store an uploaded resume; the pool sees it at once."""
+        """Parse, embed and store an uploaded resume; the pool sees it at once.
+
+        With ``crm`` and ``crm_contact_id`` the candidate is linked to that CRM contact: their
+        scores are written back there (when ``crm`` is in ``MATCHING_CRM``).
+        """
+        if (crm is None) != (crm_contact_id is None):
+            raise InputError(Errors.E600, detail="give crm and crm_contact_id together")
+        if crm is not None and crm.lower() not in self.write_back:
+            raise InputError(
+                Errors.E600,
+                detail=f"crm {crm!r} is not configured for write-back (MATCHING_CRM="
+                f"{','.join(self.write_back) or 'none'})",
+            )
         done = ingest_document(
             data,
             filename=filename,
@@ -300,6 +319,8 @@ class Matcher:
             external_id=external_id,
             settings=self.settings,
         )
+        if crm is not None and crm_contact_id is not None:
+            Outbox(self.store).link(done.candidate_id, crm.lower(), crm_contact_id)
         self._sync()
         return CandidateStored(
             candidate_id=done.candidate_id,
