@@ -256,3 +256,55 @@ def test_the_rate_limiter_spaces_calls_and_pauses() -> None:
     assert limiter.delay() == pytest.approx(0.5)
     limiter.pause(10)
     assert limiter.delay() >= 9.9
+
+
+class FakeBatchCrm(FakeCrm):
+    """A CRM with batch calls; ``refuse`` names contacts whose writes fail in a batch."""
+
+    batch_size = 2
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.refuse: dict[str, CrmError] = {}
+        self.batch_calls: list[list[str]] = []
+
+    def read_many(self, contact_ids: Any) -> dict[str, dict[str, Any]]:
+        self._maybe_fail()
+        return {c: dict(self.contacts.get(c, {})) for c in contact_ids}
+
+    def write_many(self, writes: Any) -> dict[str, CrmError | None]:
+        self._maybe_fail()
+        self.batch_calls.append([c for c, _ in writes])
+        results: dict[str, CrmError | None] = {}
+        for contact_id, values in writes:
+            error = self.refuse.pop(contact_id, None)
+            if error is None:
+                self.contacts[contact_id] = dict(values)
+                self.writes.append((contact_id, dict(values)))
+            results[contact_id] = error
+        return results
+
+
+def test_batches_retry_only_the_items_that_failed(setup: Any) -> None:
+    """Writes go in calls of batch_size; a partial failure (207) retries only its item."""
+    store, outbox, requisition, candidates = setup
+    for i, candidate in enumerate(candidates):
+        _score(store, requisition, candidate, 50.0 + i)
+    crm = FakeBatchCrm()
+    crm.refuse["c1"] = CrmError("HTTP 207 item 500", retryable=True, status=500)
+    report = _run(outbox, crm, drain=True)  # type: ignore[arg-type]
+    assert crm.batch_calls == [["c0", "c1"], ["c2"], ["c1"]]
+    assert (report.delivered, report.retried) == (3, 1)
+    assert sorted(c for c, _ in crm.writes) == ["c0", "c1", "c2"]
+
+
+def test_a_failed_batch_call_retries_every_item(setup: Any) -> None:
+    """A 429 on the whole call: every item of it is retried, none lost."""
+    store, outbox, requisition, candidates = setup
+    for candidate in candidates[:2]:
+        _score(store, requisition, candidate, 66.0)
+    crm = FakeBatchCrm()
+    crm.failures = [CrmError("HTTP 429", retryable=True, retry_after=0.0, status=429)]
+    report = _run(outbox, crm, drain=True)  # type: ignore[arg-type]
+    assert (report.retried, report.delivered) == (2, 2)
+    assert outbox.counts() == {"fake": {"delivered": 2}}

@@ -15,10 +15,10 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from matching.crm._base import FIELDS, Connector, CrmError, RateLimiter, values_of
 from matching.store import Outbox, OutboxItem
@@ -132,13 +132,25 @@ def deliver(
                     continue
                 prepared.add(crm)
             items = outbox.claim(crm, limit=batch, lease=lease)
-            for index, item in enumerate(items):
-                if stop is not None and stop():
-                    outbox.release(i.id for i in items[index:])
-                    return report
-                _attempt(outbox, connector, limiters[crm], item, policy, rng, sleep, report)
-                if on_progress is not None:
-                    on_progress(report)
+            if isinstance(connector, BatchConnector):
+                for start in range(0, len(items), connector.batch_size):
+                    if stop is not None and stop():
+                        outbox.release(i.id for i in items[start:])
+                        return report
+                    chunk = items[start : start + connector.batch_size]
+                    _attempt_batch(
+                        outbox, connector, limiters[crm], chunk, policy, rng, sleep, report
+                    )
+                    if on_progress is not None:
+                        on_progress(report)
+            else:
+                for index, item in enumerate(items):
+                    if stop is not None and stop():
+                        outbox.release(i.id for i in items[index:])
+                        return report
+                    _attempt(outbox, connector, limiters[crm], item, policy, rng, sleep, report)
+                    if on_progress is not None:
+                        on_progress(report)
             progressed = progressed or bool(items)
         if progressed:
             continue
@@ -151,6 +163,101 @@ def deliver(
         if until is not None and time.monotonic() + max(wait, 0) > until:
             return report
         sleep(min(max(wait, 0.05), 5.0))
+
+
+@runtime_checkable
+class BatchConnector(Protocol):
+    """A connector that also reads and writes many contacts per call (HubSpot's batch API).
+
+    ``write_many`` returns, per contact id, None when written or the ``CrmError`` of that
+    item (a partial failure retries only the failed items).
+    """
+
+    name: str
+    batch_size: int
+
+    def prepare(self) -> None: ...
+
+    def read_many(self, contact_ids: Sequence[str]) -> dict[str, dict[str, Any]]: ...
+
+    def write_many(
+        self, writes: Sequence[tuple[str, Mapping[str, Any]]]
+    ) -> dict[str, CrmError | None]: ...
+
+
+def _attempt_batch(
+    outbox: Outbox,
+    connector: BatchConnector,
+    limiter: RateLimiter,
+    items: Sequence[OutboxItem],
+    policy: RetryPolicy,
+    rng: random.Random,
+    sleep: Callable[[float], None],
+    report: DeliveryReport,
+) -> None:
+    """One delivery attempt of several writes: one read call, one write call."""
+    outcomes: dict[str, tuple[str, CrmError | None]] = {}
+    try:
+        wait = limiter.delay()  # the read and the write take a token each
+        if wait > 0:
+            sleep(wait)
+        report.calls += 1
+        current = connector.read_many([i.contact_id for i in items])
+        todo = []
+        for item in items:
+            wanted = values_of(item.payload)
+            if same_values(current.get(item.contact_id, {}), wanted):
+                outcomes[item.id] = ("skipped", None)
+            else:
+                todo.append((item, wanted))
+        if todo:
+            wait = limiter.delay()
+            if wait > 0:
+                sleep(wait)
+            report.calls += 1
+            results = connector.write_many([(i.contact_id, w) for i, w in todo])
+            for item, _ in todo:
+                error = results.get(item.contact_id)
+                outcomes[item.id] = ("delivered", None) if error is None else ("failed", error)
+    except CrmError as exc:
+        for item in items:
+            outcomes.setdefault(item.id, ("failed", exc))
+    for item in items:
+        outcome, error = outcomes[item.id]
+        if error is not None:
+            outcome = _failed(outbox, limiter, item, error, policy, rng)
+        else:
+            outbox.finish(item.id, outcome)  # type: ignore[arg-type]  # delivered or skipped
+        report.count(item.crm, outcome)
+        log.info(
+            "crm=%s outbox=%s attempt=%d outcome=%s status=%s batch=%d",
+            item.crm,
+            item.id,
+            item.attempts + 1,
+            outcome,
+            (error.status if error else 0) or "-",
+            len(items),
+        )
+
+
+def _failed(
+    outbox: Outbox,
+    limiter: RateLimiter,
+    item: OutboxItem,
+    exc: CrmError,
+    policy: RetryPolicy,
+    rng: random.Random,
+) -> str:
+    """Record a failed attempt: retry later (back-off or Retry-After) or dead."""
+    if exc.retry_after:
+        limiter.pause(exc.retry_after)
+    attempt = item.attempts + 1
+    if not exc.retryable or attempt >= policy.max_attempts:
+        outbox.finish(item.id, "dead", error=exc.detail)
+        return "dead"
+    delay = max(exc.retry_after or 0.0, policy.delay(attempt, rng))
+    outbox.retry_later(item.id, at=datetime.now(UTC) + timedelta(seconds=delay), error=exc.detail)
+    return "retried"
 
 
 def _attempt(
@@ -182,18 +289,7 @@ def _attempt(
         outbox.finish(item.id, outcome)  # type: ignore[arg-type]  # delivered or skipped
     except CrmError as exc:
         status = exc.status
-        if exc.retry_after:
-            limiter.pause(exc.retry_after)
-        attempt = item.attempts + 1
-        if not exc.retryable or attempt >= policy.max_attempts:
-            outcome = "dead"
-            outbox.finish(item.id, "dead", error=exc.detail)
-        else:
-            outcome = "retried"
-            delay = max(exc.retry_after or 0.0, policy.delay(attempt, rng))
-            outbox.retry_later(
-                item.id, at=datetime.now(UTC) + timedelta(seconds=delay), error=exc.detail
-            )
+        outcome = _failed(outbox, limiter, item, exc, policy, rng)
     report.count(item.crm, outcome)
     log.info(
         "crm=%s outbox=%s attempt=%d outcome=%s status=%s ms=%.0f",
@@ -206,4 +302,4 @@ def _attempt(
     )
 
 
-__all__ = ["DeliveryReport", "RetryPolicy", "deliver", "same_values"]
+__all__ = ["BatchConnector", "DeliveryReport", "RetryPolicy", "deliver", "same_values"]
