@@ -71,11 +71,19 @@ class Settings(BaseSettings):
     crm_fields: str | None = None
     crm_rate: float = Field(default=5.0, gt=0)
     crm_max_attempts: int = Field(default=8, gt=0)
+    # Back-off between attempts of one write (seconds, jittered) and the lease a worker
+    # holds on the writes it claims (a killed worker's writes are claimable again after it).
+    crm_retry_base_s: float = Field(default=1.0, gt=0)
+    crm_retry_cap_s: float = Field(default=300.0, gt=0)
+    crm_lease_s: float = Field(default=120.0, gt=0)
     keap_base_url: str = "https://api.infusionsoft.com/crm"
     keap_api_key: str | None = None
     keap_token_file: Path | None = None
     keap_client_id: str | None = None
     keap_client_secret: str | None = None
+    hubspot_base_url: str = "https://api.hubapi.com"
+    hubspot_access_token: str | None = None
+    hubspot_property_group: str = "contactinformation"
 
     def resolved_data_dir(self, *, required: bool = False) -> Path | None:
         """The shared data folder: ``MATCHING_DATA_DIR`` or ``../shared/data`` if it exists.

@@ -24,6 +24,7 @@ from matching.crm._base import (
 )
 from matching.crm._config import configured_crms, connectors_from_settings, limiters_from_settings
 from matching.crm._deliver import DeliveryReport, RetryPolicy, deliver, same_values
+from matching.crm._hubspot import HubSpotConnector
 from matching.crm._keap import KeapConnector, KeapOAuth
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "CrmError",
     "DeliveryReport",
     "FieldMap",
+    "HubSpotConnector",
     "KeapConnector",
     "KeapOAuth",
     "RateLimiter",

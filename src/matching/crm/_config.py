@@ -1,4 +1,4 @@
-"""Connectors and rate limits from the settings (``MATCHING_CRM`` and ``MATCHING_KEAP_*``)."""
+"""Connectors and rate limits from the settings (``MATCHING_CRM`` and each CRM's own)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from matching.crm._base import Connector, FieldMap, RateLimiter
 from matching.errors import ConfigError, Errors
 from matching.settings import Settings, get_settings
 
-KNOWN = ("keap",)
+KNOWN = ("keap", "hubspot")
 
 
 def configured_crms(settings: Settings | None = None) -> tuple[str, ...]:
@@ -26,6 +26,7 @@ def configured_crms(settings: Settings | None = None) -> tuple[str, ...]:
 
 def connectors_from_settings(settings: Settings | None = None) -> dict[str, Connector]:
     """A connector per configured CRM, with its credentials and field map."""
+    from matching.crm._hubspot import HubSpotConnector
     from matching.crm._keap import KeapConnector, KeapOAuth
 
     settings = settings if settings is not None else get_settings()
@@ -52,6 +53,20 @@ def connectors_from_settings(settings: Settings | None = None) -> dict[str, Conn
                 api_key=None if oauth else settings.keap_api_key,
                 oauth=oauth,
                 fields=fields,
+            )
+        elif name == "hubspot":
+            if not settings.hubspot_access_token:
+                raise ConfigError(
+                    Errors.E203,
+                    name="MATCHING_HUBSPOT_ACCESS_TOKEN",
+                    value=None,
+                    detail="HubSpot needs a private app access token",
+                )
+            out[name] = HubSpotConnector(
+                access_token=settings.hubspot_access_token,
+                base_url=settings.hubspot_base_url,
+                fields=fields,
+                group_name=settings.hubspot_property_group,
             )
     return out
 

@@ -119,16 +119,25 @@ def deliver(
         limiters.setdefault(crm, RateLimiter(5.0))
     report = DeliveryReport()
     prepared: set[str] = set()
+    refused: set[str] = set()  # a refusal retrying cannot fix (401, 403 …): skipped this run
     while True:
         progressed = False
         for crm, connector in connectors.items():
+            if crm in refused:
+                continue
             if crm not in prepared:
+                # Its calls count against the rate limit and wait out a Retry-After too.
+                wait = limiters[crm].delay()
+                if wait > 0:
+                    sleep(wait)
                 try:
                     connector.prepare()
                 except CrmError as exc:
                     log.warning("crm=%s prepare failed: %s", crm, exc.detail)
                     if exc.retry_after:
                         limiters[crm].pause(exc.retry_after)
+                    if not exc.retryable:
+                        refused.add(crm)
                     continue
                 prepared.add(crm)
             items = outbox.claim(crm, limit=batch, lease=lease)
@@ -156,7 +165,11 @@ def deliver(
             continue
         if not drain or (stop is not None and stop()):
             return report
-        due = [d for d in (outbox.next_due(crm) for crm in connectors) if d is not None]
+        due = [
+            d
+            for d in (outbox.next_due(crm) for crm in connectors if crm not in refused)
+            if d is not None
+        ]
         if not due:
             return report
         wait = (min(due) - datetime.now(UTC)).total_seconds()
