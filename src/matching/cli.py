@@ -757,10 +757,11 @@ def crm_sync(
     """Deliver queued scores to the configured CRMs (MATCHING_CRM), with retries.
 
     Writes already in the CRM are skipped; failures are retried with back-off, then left
-    `dead` for `matching crm retry`. Exit status 0 even when some writes failed: see
-    `matching crm status`."""
+    `dead` for `matching crm retry` (see `matching crm status`). Exit status 1 when a CRM
+    refuses the credentials or settings (its writes stay queued), else 0."""
     import signal
     import time
+    from datetime import timedelta
 
     from matching.crm import (
         RetryPolicy,
@@ -780,11 +781,17 @@ def crm_sync(
     stopping = {"now": False}
     signal.signal(signal.SIGTERM, lambda *_: stopping.update(now=True))
     until = time.monotonic() + timeout if timeout is not None else None
-    policy = RetryPolicy(max_attempts=settings.crm_max_attempts)
+    policy = RetryPolicy(
+        max_attempts=settings.crm_max_attempts,
+        base_s=settings.crm_retry_base_s,
+        cap_s=settings.crm_retry_cap_s,
+    )
+    lease = timedelta(seconds=settings.crm_lease_s)
     with Store.open(database, settings=settings) as store, _progress(console) as progress:
         outbox = Outbox(store)
         task = progress.add_task("writing scores", total=None)
         total: dict[str, int] = {}
+        refused: dict[str, str] = {}
 
         def show(report: object) -> None:
             progress.update(task, advance=1)
@@ -795,6 +802,7 @@ def crm_sync(
                 connectors,
                 limiters=limiters_from_settings(settings),
                 policy=policy,
+                lease=lease,
                 drain=drain or follow,
                 until=until,
                 stop=lambda: stopping["now"],
@@ -802,7 +810,10 @@ def crm_sync(
             )
             for name in ("delivered", "skipped", "retried", "dead"):
                 total[name] = total.get(name, 0) + getattr(report, name)
-            if not follow or stopping["now"] or (until is not None and time.monotonic() > until):
+            refused.update(report.refused)
+            if refused or not follow or stopping["now"]:
+                break
+            if until is not None and time.monotonic() > until:
                 break
             time.sleep(1.0)
     Console().print(
@@ -810,6 +821,13 @@ def crm_sync(
             **{k: total.get(k, 0) for k in ("delivered", "skipped", "retried", "dead")}
         )
     )
+    for crm, detail in refused.items():
+        console.print(
+            f"[red]{crm} refused the connection ({detail}).[/] Check its credentials and "
+            "settings; its writes stay queued."
+        )
+    if refused:
+        raise typer.Exit(1)
 
 
 @crm_app.command("status")

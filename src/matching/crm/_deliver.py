@@ -24,6 +24,10 @@ from matching.crm._base import FIELDS, Connector, CrmError, RateLimiter, values_
 from matching.store import Outbox, OutboxItem
 
 log = logging.getLogger("matching.crm")
+# Consecutive failed calls after which a CRM is taken to be down: the rest of the batch goes
+# back to the queue without using an attempt, and calls pause (longer each time), so that an
+# outage does not exhaust every queued write's attempts.
+BREAKER_FAILURES = 3
 
 
 @dataclass
@@ -36,6 +40,8 @@ class DeliveryReport:
     dead: int = 0
     calls: int = 0
     by_crm: dict[str, dict[str, int]] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)
+    breaks: int = 0
 
     def count(self, crm: str, outcome: str) -> None:
         """Add one outcome."""
@@ -120,6 +126,8 @@ def deliver(
     report = DeliveryReport()
     prepared: set[str] = set()
     refused: set[str] = set()  # a refusal retrying cannot fix (401, 403 …): skipped this run
+    failures: dict[str, int] = {}  # consecutive failed calls per CRM
+    breaks: dict[str, int] = {}  # consecutive pauses per CRM
     while True:
         progressed = False
         for crm, connector in connectors.items():
@@ -138,28 +146,39 @@ def deliver(
                         limiters[crm].pause(exc.retry_after)
                     if not exc.retryable:
                         refused.add(crm)
+                        report.refused[crm] = exc.detail
                     continue
                 prepared.add(crm)
             items = outbox.claim(crm, limit=batch, lease=lease)
-            if isinstance(connector, BatchConnector):
-                for start in range(0, len(items), connector.batch_size):
-                    if stop is not None and stop():
-                        outbox.release(i.id for i in items[start:])
-                        return report
-                    chunk = items[start : start + connector.batch_size]
-                    _attempt_batch(
+            size = connector.batch_size if isinstance(connector, BatchConnector) else 1
+            for start in range(0, len(items), size):
+                rest = items[start:]
+                if stop is not None and stop():
+                    outbox.release(i.id for i in rest)
+                    return report
+                chunk = items[start : start + size]
+                if isinstance(connector, BatchConnector):
+                    ok = _attempt_batch(
                         outbox, connector, limiters[crm], chunk, policy, rng, sleep, report
                     )
-                    if on_progress is not None:
-                        on_progress(report)
-            else:
-                for index, item in enumerate(items):
-                    if stop is not None and stop():
-                        outbox.release(i.id for i in items[index:])
-                        return report
-                    _attempt(outbox, connector, limiters[crm], item, policy, rng, sleep, report)
-                    if on_progress is not None:
-                        on_progress(report)
+                else:
+                    ok = _attempt(
+                        outbox, connector, limiters[crm], chunk[0], policy, rng, sleep, report
+                    )
+                if on_progress is not None:
+                    on_progress(report)
+                failures[crm] = 0 if ok else failures.get(crm, 0) + 1
+                if failures[crm] >= BREAKER_FAILURES:
+                    # The CRM looks down: stop spending attempts, pause it, longer each time.
+                    breaks[crm] = breaks.get(crm, 0) + 1
+                    limiters[crm].pause(policy.delay(breaks[crm], rng))
+                    report.breaks += 1
+                    failures[crm] = 0
+                    outbox.release(i.id for i in items[start + size :])
+                    log.warning("crm=%s failing: paused, %d writes put back", crm, len(rest) - size)
+                    break
+                if ok:
+                    breaks[crm] = 0
             progressed = progressed or bool(items)
         if progressed:
             continue
@@ -207,9 +226,13 @@ def _attempt_batch(
     rng: random.Random,
     sleep: Callable[[float], None],
     report: DeliveryReport,
-) -> None:
-    """One delivery attempt of several writes: one read call, one write call."""
+) -> bool:
+    """One delivery attempt of several writes: one read call, one write call.
+
+    Returns False when the calls failed (the CRM, not single items).
+    """
     outcomes: dict[str, tuple[str, CrmError | None]] = {}
+    call_failed = False
     try:
         wait = limiter.delay()  # the read and the write take a token each
         if wait > 0:
@@ -233,6 +256,7 @@ def _attempt_batch(
                 error = results.get(item.contact_id)
                 outcomes[item.id] = ("delivered", None) if error is None else ("failed", error)
     except CrmError as exc:
+        call_failed = exc.retryable
         for item in items:
             outcomes.setdefault(item.id, ("failed", exc))
     for item in items:
@@ -251,6 +275,7 @@ def _attempt_batch(
             (error.status if error else 0) or "-",
             len(items),
         )
+    return not call_failed
 
 
 def _failed(
@@ -282,11 +307,14 @@ def _attempt(
     rng: random.Random,
     sleep: Callable[[float], None],
     report: DeliveryReport,
-) -> None:
-    """One delivery attempt of one write, its outcome recorded and logged."""
+) -> bool:
+    """One delivery attempt of one write, its outcome recorded and logged.
+
+    Returns False when the attempt failed in a way retrying may fix (the CRM looks unwell).
+    """
     wanted = values_of(item.payload)
     started = time.monotonic()
-    outcome, status = "delivered", 0
+    outcome, status, healthy = "delivered", 0, True
     try:
         wait = limiter.delay()
         if wait > 0:
@@ -303,6 +331,7 @@ def _attempt(
     except CrmError as exc:
         status = exc.status
         outcome = _failed(outbox, limiter, item, exc, policy, rng)
+        healthy = not exc.retryable
     report.count(item.crm, outcome)
     log.info(
         "crm=%s outbox=%s attempt=%d outcome=%s status=%s ms=%.0f",
@@ -313,6 +342,7 @@ def _attempt(
         status or "-",
         (time.monotonic() - started) * 1000,
     )
+    return healthy
 
 
 __all__ = ["BatchConnector", "DeliveryReport", "RetryPolicy", "deliver", "same_values"]

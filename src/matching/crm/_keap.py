@@ -186,7 +186,8 @@ class KeapConnector:
             params={"fields": "custom_fields"},
         ).json()
         custom = [dict(c) for c in contact.get("custom_fields") or []]
-        self._custom[contact_id] = custom
+        # Kept for the write that usually follows; only the last contact read (bounded memory).
+        self._custom = {contact_id: custom}
         content = {str(c.get("id")): c.get("content") for c in custom}
         return {name: content.get(field_id) for name, field_id in self._ids.items()}
 
