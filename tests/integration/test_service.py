@@ -33,16 +33,6 @@ from tests.tiny_ranking import RESUMES
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.server,
-    # MLflow 3.17's SQL tracking store uses `noload`, which SQLAlchemy 2.1 deprecates.
-    pytest.mark.filterwarnings(
-        "ignore:The ``noload`` loader strategy is deprecated:sqlalchemy.exc.SADeprecationWarning"
-    ),
-    # MLflow 3.17 writes the input example with `columns == range(...)`, deprecated in pandas 3.
-    pytest.mark.filterwarnings(
-        "ignore:Operation with range is deprecated:pandas.errors.Pandas4Warning"
-    ),
-    # mlflow.types.responses infers a schema from `Any` hints of its own models at import.
-    pytest.mark.filterwarnings("ignore:.*Any type hint is inferred as AnyType:UserWarning"),
 ]
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "src" / "matching" / "examples"

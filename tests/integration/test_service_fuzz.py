@@ -35,16 +35,6 @@ from tests.tiny_ranking import JOBS, RESUMES
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.server,
-    # MLflow 3.17's SQL tracking store uses `noload`, which SQLAlchemy 2.1 deprecates.
-    pytest.mark.filterwarnings(
-        "ignore:The ``noload`` loader strategy is deprecated:sqlalchemy.exc.SADeprecationWarning"
-    ),
-    # MLflow 3.17 writes the input example with `columns == range(...)`, deprecated in pandas 3.
-    pytest.mark.filterwarnings(
-        "ignore:Operation with range is deprecated:pandas.errors.Pandas4Warning"
-    ),
-    # mlflow.types.responses infers a schema from `Any` hints of its own models at import.
-    pytest.mark.filterwarnings("ignore:.*Any type hint is inferred as AnyType:UserWarning"),
 ]
 
 # Every operation of /docs.json ("METHOD path"); test_every_operation_is_fuzzed keeps it whole.

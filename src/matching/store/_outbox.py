@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from matching.store._models import CandidateRow, CrmLinkRow, OutboxRow, new_id, utcnow
+from matching.store._models import (
+    CandidateRow,
+    CrmLinkRow,
+    OutboxRow,
+    aware,
+    new_id,
+    utcnow,
+)
 from matching.store._records import NewScore
 from matching.store._vectors import chunked
 
@@ -334,7 +341,7 @@ class Outbox:
                     OutboxRow.crm == crm, OutboxRow.status == "pending"
                 )
             )
-            return _aware(value) if value is not None else None
+            return aware(value) if value is not None else None
 
     def requeue_dead(self, *, crm: str | None = None, item_ids: Sequence[str] = ()) -> int:
         """Make dead rows pending again (attempts start over); returns rows requeued."""
@@ -359,12 +366,6 @@ class Outbox:
             return int(getattr(done, "rowcount", 0) or 0)
 
 
-def _aware(moment: datetime) -> datetime:
-    from datetime import UTC
-
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def _item(row: OutboxRow) -> OutboxItem:
     return OutboxItem(
         id=row.id,
@@ -376,10 +377,10 @@ def _item(row: OutboxRow) -> OutboxItem:
         payload_sha256=row.payload_sha256,
         status=row.status,  # type: ignore[arg-type]  # the table's check constraint
         attempts=row.attempts,
-        next_attempt_at=_aware(row.next_attempt_at),
+        next_attempt_at=aware(row.next_attempt_at),
         last_error=row.last_error,
-        created_at=_aware(row.created_at),
-        delivered_at=_aware(row.delivered_at) if row.delivered_at else None,
+        created_at=aware(row.created_at),
+        delivered_at=aware(row.delivered_at) if row.delivered_at else None,
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Any, Literal, Self, cast
 
@@ -44,6 +44,7 @@ from matching.store._models import (
     ProtectedAttributeRow,
     RequisitionRow,
     ScoreRow,
+    aware,
     new_id,
     utcnow,
 )
@@ -69,11 +70,6 @@ WHOLE_LABEL = "whole"
 _OWNER_KINDS = ("document", "requisition")
 # Serving processes that fall further behind than this reload the whole pool.
 CHANGES_KEPT = timedelta(days=1)
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands timestamps back without a zone; they were written in UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _json_ready(value: Any) -> Any:
@@ -599,7 +595,7 @@ class Store:
                     rank=r.rank,
                     reasons=r.reasons_json,
                     input_sha256=r.input_sha256,
-                    created_at=_aware(r.created_at),
+                    created_at=aware(r.created_at),
                 )
                 for r in session.scalars(query)
             ]
@@ -774,7 +770,7 @@ class Store:
                     score=r.score,
                     rank=r.rank,
                     knocked_out=r.knocked_out,
-                    created_at=_aware(r.created_at),
+                    created_at=aware(r.created_at),
                 )
                 for r in session.scalars(query)
             ]
@@ -1103,7 +1099,7 @@ def _candidates(session: Session, rows: Sequence[CandidateRow]) -> list[StoredCa
                 path=document.path,
                 media_type=document.media_type,
                 text=document.text,
-                created_at=_aware(document.created_at),
+                created_at=aware(document.created_at),
                 profile=Profile.model_validate(profile.profile_json) if profile else None,
                 parser_version=profile.parser_version if profile else None,
             )
@@ -1111,8 +1107,8 @@ def _candidates(session: Session, rows: Sequence[CandidateRow]) -> list[StoredCa
             StoredCandidate(
                 id=row.id,
                 external_id=row.external_id,
-                created_at=_aware(row.created_at),
-                updated_at=_aware(row.updated_at),
+                created_at=aware(row.created_at),
+                updated_at=aware(row.updated_at),
                 document=stored,
             )
         )
@@ -1127,7 +1123,7 @@ def _requisition(row: RequisitionRow) -> StoredRequisition:
         title=row.title,
         text=row.text,
         requisition=Requisition.model_validate(row.requisition_json),
-        created_at=_aware(row.created_at),
+        created_at=aware(row.created_at),
     )
 
 
