@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     hubspot_base_url: str = "https://api.hubapi.com"
     hubspot_access_token: str | None = None
     hubspot_property_group: str = "contactinformation"
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
 
     def resolved_data_dir(self, *, required: bool = False) -> Path | None:
         """The shared data folder: ``MATCHING_DATA_DIR`` or ``../shared/data`` if it exists.

@@ -26,6 +26,7 @@ from matching.crm._config import configured_crms, connectors_from_settings, limi
 from matching.crm._deliver import DeliveryReport, RetryPolicy, deliver, same_values
 from matching.crm._hubspot import HubSpotConnector
 from matching.crm._keap import KeapConnector, KeapOAuth
+from matching.crm._webhook import WebhookConnector, sign, verify_signature
 
 __all__ = [
     "FIELDS",
@@ -38,11 +39,14 @@ __all__ = [
     "KeapOAuth",
     "RateLimiter",
     "RetryPolicy",
+    "WebhookConnector",
     "configured_crms",
     "connectors_from_settings",
     "deliver",
     "limiters_from_settings",
     "retry_after",
     "same_values",
+    "sign",
     "values_of",
+    "verify_signature",
 ]

@@ -6,7 +6,7 @@ from matching.crm._base import Connector, FieldMap, RateLimiter
 from matching.errors import ConfigError, Errors
 from matching.settings import Settings, get_settings
 
-KNOWN = ("keap", "hubspot")
+KNOWN = ("keap", "hubspot", "webhook")
 
 
 def configured_crms(settings: Settings | None = None) -> tuple[str, ...]:
@@ -28,6 +28,7 @@ def connectors_from_settings(settings: Settings | None = None) -> dict[str, Conn
     """A connector per configured CRM, with its credentials and field map."""
     from matching.crm._hubspot import HubSpotConnector
     from matching.crm._keap import KeapConnector, KeapOAuth
+    from matching.crm._webhook import WebhookConnector
 
     settings = settings if settings is not None else get_settings()
     fields = FieldMap.parse(settings.crm_fields)
@@ -68,6 +69,15 @@ def connectors_from_settings(settings: Settings | None = None) -> dict[str, Conn
                 fields=fields,
                 group_name=settings.hubspot_property_group,
             )
+        elif name == "webhook":
+            if not settings.webhook_url or not settings.webhook_secret:
+                raise ConfigError(
+                    Errors.E203,
+                    name="MATCHING_WEBHOOK_URL",
+                    value=settings.webhook_url,
+                    detail="a webhook needs MATCHING_WEBHOOK_URL and MATCHING_WEBHOOK_SECRET",
+                )
+            out[name] = WebhookConnector(settings.webhook_url, secret=settings.webhook_secret)
     return out
 
 
