@@ -45,7 +45,7 @@ class Kind(StrEnum):
 
 
 def _expand(paths: list[Path]) -> Iterator[Path]:
-    from matching.parsing._documents import SUPPORTED_SUFFIXES as SUPPORTED
+    from matching._formats import SUPPORTED_SUFFIXES as SUPPORTED
 
     for path in paths:
         if path.is_dir():

@@ -6,7 +6,8 @@ and a remedy.
 
 from __future__ import annotations
 
-from matching.parsing._documents import SUPPORTED_SUFFIXES, ExtractedText, extract_text
+from matching._formats import SUPPORTED_SUFFIXES
+from matching.parsing._documents import ExtractedText, extract_text
 from matching.parsing._requisition import parse_requisition, parse_requisition_text
 from matching.parsing._resume import parse_resume, parse_resume_text, parse_resumes
 from matching.parsing._skilltagger import SkillTagger, TaggedSpan, load_skill_tagger

@@ -26,8 +26,6 @@ from ._html import read_html
 from ._pdf import read_pdf
 from ._text import bom_encoding, declared_charset, decode_bytes, utf16_without_bom
 
-# File suffixes the parsers read (folders are searched for these).
-SUPPORTED_SUFFIXES = frozenset({".pdf", ".docx", ".txt", ".text", ".md", ".html", ".htm"})
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 TEXT = "text/plain"

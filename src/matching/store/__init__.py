@@ -17,7 +17,7 @@ Extracted text is personal data and is kept only in the ``documents`` table;
 
 from __future__ import annotations
 
-from matching.parsing._documents import SUPPORTED_SUFFIXES
+from matching._formats import SUPPORTED_SUFFIXES
 from matching.store._engine import resolve_url
 from matching.store._ingest import (
     IngestedDocument,

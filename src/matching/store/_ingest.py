@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import matching
+from matching._formats import SUPPORTED_SUFFIXES
 from matching.errors import Errors, InputError
-from matching.parsing._documents import SUPPORTED_SUFFIXES
 from matching.schemas import DocumentInfo, Profile
 from matching.settings import Settings, get_settings
 from matching.store._store import Store
