@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import logging
 import threading
 import time
@@ -44,6 +43,7 @@ from matching.store import (
     StoredRequisition,
     ingest_document,
     parse_document,
+    text_hash,
 )
 
 log = logging.getLogger("matching.service")
@@ -76,10 +76,6 @@ class _Resolved:
 
     source: _Source
     prepared: PreparedCandidate
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 class Matcher:
@@ -430,7 +426,7 @@ class Matcher:
                 [(f"#{i}", texts[i][0], texts[i][1]) for i in order]
             )
             for index, prepared in zip(order, fresh, strict=True):
-                source = _Source(index, given[index].ref, None, None, _sha256(texts[index][0]))
+                source = _Source(index, given[index].ref, None, None, text_hash(texts[index][0]))
                 resolved.append(_Resolved(source, prepared))
         errors.sort(key=lambda e: e.index)
         return sorted(resolved, key=lambda r: r.source.index), errors
@@ -544,7 +540,7 @@ class Matcher:
                 score=item.score,
                 rank=item.rank,
                 reasons=item.reasons,
-                input_sha256=_sha256(requisition.sha256 + by_index[item.index].sha256),
+                input_sha256=text_hash(requisition.sha256 + by_index[item.index].sha256),
             )
             for item in items
             if item.candidate_id is not None and item.index in by_index

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -13,7 +12,7 @@ from numpy.typing import NDArray
 from matching.features import Chunk, DocumentEmbedding, PreparedCandidate
 from matching.ranking import CandidateRanker, Shortlister
 from matching.schemas import Profile
-from matching.store import Changes, Pool, Store
+from matching.store import Changes, Pool, Store, text_hash
 
 
 @dataclass
@@ -193,7 +192,7 @@ class LivePool:
         if member is None:
             return ""
         if member.sha256 is None:
-            member.sha256 = hashlib.sha256(member.text.encode("utf-8")).hexdigest()
+            member.sha256 = text_hash(member.text)
         return member.sha256
 
     def warm(self, *, batch: int = 256, progress: Callable[[int, int], None] | None = None) -> None:

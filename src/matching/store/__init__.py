@@ -45,6 +45,7 @@ from matching.store._records import (
     StoredScore,
 )
 from matching.store._store import WHOLE_INDEX, WHOLE_LABEL, Store, StoreEmbeddingCache
+from matching.store._vectors import text_hash
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
@@ -77,4 +78,5 @@ __all__ = [
     "payload_hash",
     "reasons_text",
     "resolve_url",
+    "text_hash",
 ]
