@@ -478,7 +478,7 @@ def _same(f: _Field, current: Any, wanted: Any) -> bool:
     if current is None or wanted is None:
         return current is None and wanted is None
     if f.kind == "text":
-        return str(current) == wanted
+        return str(current) == str(wanted)
     try:
         return float(current) == float(wanted)
     except (TypeError, ValueError):
