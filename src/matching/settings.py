@@ -84,6 +84,14 @@ class Settings(BaseSettings):
     hubspot_base_url: str = "https://api.hubapi.com"
     hubspot_access_token: str | None = None
     hubspot_property_group: str = "contactinformation"
+    bullhorn_username: str | None = None
+    bullhorn_client_id: str | None = None
+    bullhorn_client_secret: str | None = None
+    bullhorn_token_file: Path | None = None
+    bullhorn_auth_code: str | None = None
+    bullhorn_redirect_uri: str | None = None
+    bullhorn_login_info_url: str = "https://rest.bullhornstaffing.com/rest-services/loginInfo"
+    bullhorn_fields: str | None = None
     webhook_url: str | None = None
     webhook_secret: str | None = None
 

@@ -22,6 +22,7 @@ from matching.crm._base import (
     retry_after,
     values_of,
 )
+from matching.crm._bullhorn import BullhornConnector, BullhornOAuth, bullhorn_fields
 from matching.crm._config import configured_crms, connectors_from_settings, limiters_from_settings
 from matching.crm._deliver import DeliveryReport, RetryPolicy, deliver, same_values
 from matching.crm._hubspot import HubSpotConnector
@@ -30,6 +31,8 @@ from matching.crm._webhook import WebhookConnector, sign, verify_signature
 
 __all__ = [
     "FIELDS",
+    "BullhornConnector",
+    "BullhornOAuth",
     "Connector",
     "CrmError",
     "DeliveryReport",
@@ -40,6 +43,7 @@ __all__ = [
     "RateLimiter",
     "RetryPolicy",
     "WebhookConnector",
+    "bullhorn_fields",
     "configured_crms",
     "connectors_from_settings",
     "deliver",

@@ -313,8 +313,13 @@ class BullhornConnector:
         self._read_last: dict[str, dict[str, Any]] = {}
 
     # -- HTTP -----------------------------------------------------------------------------
-    def _call(self, method: str, path: str, *, what: str, **kwargs: Any) -> httpx.Response:
-        """One request in the session; a 401 (the session expired) logs in again, once."""
+    def _call(
+        self, method: str, path: str, *, what: str, accept: int = 0, **kwargs: Any
+    ) -> httpx.Response:
+        """One request in the session; a 401 (the session expired) logs in again, once.
+
+        A failed response raises ``CrmError``, except one of status ``accept``.
+        """
         response = self._send(method, path, what=what, **kwargs)
         if response.status_code == 401:
             self._session = None
@@ -322,7 +327,7 @@ class BullhornConnector:
             if response.status_code == 401:
                 self._session = None
                 raise CrmError(f"{what}: HTTP 401 after a new login", retryable=False, status=401)
-        if response.status_code >= 400:
+        if response.status_code >= 400 and response.status_code != accept:
             raise error_for(response, what=what)
         return response
 
@@ -347,13 +352,11 @@ class BullhornConnector:
             return
         what = "bullhorn candidate meta"
         names = [self.fields.names[name] for name in FIELDS]
-        try:
-            response = self._call(
-                "GET", "meta/Candidate", what=what, params={"fields": ",".join(names)}
-            )
-        except CrmError as exc:
-            if exc.status != 400:
-                raise
+        fields = ",".join(names)
+        response = self._call(
+            "GET", "meta/Candidate", what=what, accept=400, params={"fields": fields}
+        )
+        if response.status_code == 400:
             # An unknown field name may fail the whole call: list every field instead.
             response = self._call("GET", "meta/Candidate", what=what, params={"fields": "*"})
         meta = _json(response, what=what)

@@ -6,7 +6,7 @@ from matching.crm._base import Connector, FieldMap, RateLimiter
 from matching.errors import ConfigError, Errors
 from matching.settings import Settings, get_settings
 
-KNOWN = ("keap", "hubspot", "webhook")
+KNOWN = ("keap", "hubspot", "webhook", "bullhorn")
 
 
 def configured_crms(settings: Settings | None = None) -> tuple[str, ...]:
@@ -26,6 +26,7 @@ def configured_crms(settings: Settings | None = None) -> tuple[str, ...]:
 
 def connectors_from_settings(settings: Settings | None = None) -> dict[str, Connector]:
     """A connector per configured CRM, with its credentials and field map."""
+    from matching.crm._bullhorn import BullhornConnector, BullhornOAuth, bullhorn_fields
     from matching.crm._hubspot import HubSpotConnector
     from matching.crm._keap import KeapConnector, KeapOAuth
     from matching.crm._webhook import WebhookConnector
@@ -78,6 +79,41 @@ def connectors_from_settings(settings: Settings | None = None) -> dict[str, Conn
                     detail="a webhook needs MATCHING_WEBHOOK_URL and MATCHING_WEBHOOK_SECRET",
                 )
             out[name] = WebhookConnector(settings.webhook_url, secret=settings.webhook_secret)
+        elif name == "bullhorn":
+            token_file = settings.bullhorn_token_file
+            needed = {
+                "MATCHING_BULLHORN_USERNAME": settings.bullhorn_username,
+                "MATCHING_BULLHORN_CLIENT_ID": settings.bullhorn_client_id,
+                "MATCHING_BULLHORN_CLIENT_SECRET": settings.bullhorn_client_secret,
+                "MATCHING_BULLHORN_TOKEN_FILE": token_file,
+            }
+            missing = [env for env, value in needed.items() if not value]
+            if missing or token_file is None:
+                raise ConfigError(
+                    Errors.E203,
+                    name=missing[0],
+                    value=None,
+                    detail=f"Bullhorn needs {', '.join(needed)} (missing: {', '.join(missing)})",
+                )
+            try:
+                bullhorn_map = bullhorn_fields(settings.bullhorn_fields)
+            except ValueError as exc:
+                raise ConfigError(
+                    Errors.E203,
+                    name="MATCHING_BULLHORN_FIELDS",
+                    value=settings.bullhorn_fields,
+                    detail=str(exc),
+                ) from exc
+            login = BullhornOAuth(
+                token_file,
+                client_id=settings.bullhorn_client_id or "",
+                client_secret=settings.bullhorn_client_secret or "",
+                username=settings.bullhorn_username or "",
+                code=settings.bullhorn_auth_code,
+                redirect_uri=settings.bullhorn_redirect_uri,
+                login_info_url=settings.bullhorn_login_info_url,
+            )
+            out[name] = BullhornConnector(oauth=login, fields=bullhorn_map)
     return out
 
 

@@ -82,8 +82,11 @@ class KeapOAuth:
                 refresh_token=fresh.get("refresh_token", tokens["refresh_token"]),
             )
             tmp = self.token_file.with_suffix(".tmp")
-            tmp.write_text(json.dumps(tokens), encoding="utf-8")
-            os.chmod(tmp, 0o600)
+            # Created readable by the owner only, then moved into place whole.
+            tmp.unlink(missing_ok=True)
+            descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                handle.write(json.dumps(tokens))
             tmp.replace(self.token_file)
 
     def _read(self) -> dict[str, Any]:
