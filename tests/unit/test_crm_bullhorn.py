@@ -614,31 +614,9 @@ def test_a_body_that_is_not_json_can_be_retried(tmp_path: Path) -> None:
 
 def test_the_worker_delivers_each_write_once_and_a_rerun_calls_nothing(tmp_path: Path) -> None:
     """Two candidates and an unknown one: two delivered, one dead; a rerun makes no call."""
-    import hashlib
+    from tests.crm_helpers import queue_linked_scores
 
-    from matching.schemas import Profile, Requisition
-    from matching.store import NewScore, Outbox, Store
-
-    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
-    outbox = Outbox(store)
-    requisition = store.add_requisition("Nurse", Requisition(title="Nurse")).id
-    for i, contact in enumerate(["42", "43", "999"]):
-        candidate = store.add_candidate_document(
-            text=f"p{i} resume",
-            profile=Profile(name=f"p{i}"),
-            sha256=hashlib.sha256(f"p{i}".encode()).hexdigest(),
-            media_type="text/plain",
-            external_id=f"p{i}",
-            parser_version="test",
-        ).candidate_id
-        outbox.link(candidate, "bullhorn", contact)
-        store.record_scores(
-            requisition,
-            [NewScore(candidate, 60.0 + i, "h", rank=i + 1, reasons={"summary": "3 of 4"})],
-            model_name="m",
-            model_version="2",
-            write_back=("bullhorn",),
-        )
+    _, outbox = queue_linked_scores(tmp_path / "store.db", "bullhorn", ["42", "43", "999"])
     bullhorn = Bullhorn()
     connector = _connector(bullhorn, tmp_path)
 

@@ -654,31 +654,9 @@ def test_the_connector_is_a_batch_connector() -> None:
 
 def test_the_worker_delivers_in_one_batch_read_and_one_batch_update(tmp_path: Path) -> None:
     """Three queued writes: two delivered, the unknown contact's dead; a rerun calls nothing."""
-    import hashlib
+    from tests.crm_helpers import queue_linked_scores
 
-    from matching.schemas import Profile, Requisition
-    from matching.store import NewScore, Outbox, Store
-
-    store = Store.open(f"sqlite:///{tmp_path / 'store.db'}")
-    outbox = Outbox(store)
-    requisition = store.add_requisition("Nurse", Requisition(title="Nurse")).id
-    for i, contact in enumerate(["42", "43", "999"]):
-        candidate = store.add_candidate_document(
-            text=f"p{i} resume",
-            profile=Profile(name=f"p{i}"),
-            sha256=hashlib.sha256(f"p{i}".encode()).hexdigest(),
-            media_type="text/plain",
-            external_id=f"p{i}",
-            parser_version="test",
-        ).candidate_id
-        outbox.link(candidate, "hubspot", contact)
-        store.record_scores(
-            requisition,
-            [NewScore(candidate, 60.0 + i, "h", rank=i + 1, reasons={"summary": "3 of 4"})],
-            model_name="m",
-            model_version="2",
-            write_back=("hubspot",),
-        )
+    _, outbox = queue_linked_scores(tmp_path / "store.db", "hubspot", ["42", "43", "999"])
     hubspot = HubSpot()
 
     def run() -> Any:

@@ -81,6 +81,18 @@ def error_for(response: httpx.Response, *, what: str) -> CrmError:
     )
 
 
+def json_object(response: httpx.Response, *, what: str) -> dict[str, Any]:
+    """The response's JSON object (a body that is not one can be retried)."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        status = response.status_code
+        raise CrmError(f"{what}: HTTP {status}, no JSON object", retryable=True, status=status)
+    return body
+
+
 def transport_error(exc: httpx.HTTPError, *, what: str) -> CrmError:
     """A ``CrmError`` for a connection that failed (always worth retrying)."""
     return CrmError(f"{what}: {type(exc).__name__}", retryable=True)
@@ -164,6 +176,7 @@ __all__ = [
     "FieldMap",
     "RateLimiter",
     "error_for",
+    "json_object",
     "retry_after",
     "transport_error",
     "values_of",

@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 import httpx
 
-from matching.crm._base import FIELDS, CrmError, FieldMap, error_for, transport_error
+from matching.crm._base import FIELDS, CrmError, FieldMap, error_for, json_object, transport_error
 
 LOGIN_INFO_URL = "https://rest.bullhornstaffing.com/rest-services/loginInfo"
 API_VERSION = "2.0"
@@ -162,7 +162,7 @@ class BullhornOAuth:
                 raise transport_error(exc, what=what) from exc
             if response.status_code != 200:
                 raise error_for(response, what=what)
-            body = _json(response, what=what)
+            body = json_object(response, what=what)
             token, url = body.get("BhRestToken"), body.get("restUrl")
             if not isinstance(token, str) or not isinstance(url, str) or not token or not url:
                 raise CrmError(f"{what}: HTTP 200 without BhRestToken and restUrl", retryable=True)
@@ -181,7 +181,7 @@ class BullhornOAuth:
             raise transport_error(exc, what=what) from exc
         if response.status_code != 200:
             raise error_for(response, what=what)
-        body = _json(response, what=what)
+        body = json_object(response, what=what)
         oauth_url, rest_url = body.get("oauthUrl"), body.get("restUrl")
         if not isinstance(oauth_url, str) or not isinstance(rest_url, str):
             raise CrmError(
@@ -235,7 +235,7 @@ class BullhornOAuth:
                 retryable=False,
                 status=error.status,
             )
-        fresh = _json(response, what=what)
+        fresh = json_object(response, what=what)
         access = fresh.get("access_token")
         if not isinstance(access, str) or not access:
             raise CrmError(f"{what}: HTTP 200 without access_token", retryable=True, status=200)
@@ -359,7 +359,7 @@ class BullhornConnector:
         if response.status_code == 400:
             # An unknown field name may fail the whole call: list every field instead.
             response = self._call("GET", "meta/Candidate", what=what, params={"fields": "*"})
-        meta = _json(response, what=what)
+        meta = json_object(response, what=what)
         found = {str(f.get("name")): f for f in meta.get("fields") or [] if isinstance(f, dict)}
         missing = [n for n in names if n not in found]
         read_only = [n for n in names if n in found and _read_only(found[n])]
@@ -384,7 +384,7 @@ class BullhornConnector:
             what=what,
             params={"fields": ",".join(f.name for f in self._fields.values())},
         )
-        body = _json(response, what=what)
+        body = json_object(response, what=what)
         data = body.get("data", body)
         data = data if isinstance(data, dict) else {}
         values = {
@@ -411,18 +411,6 @@ class BullhornConnector:
                 changed[f.name] = wanted
         if changed:
             self._call("POST", f"entity/Candidate/{candidate}", what=what, json=changed)
-
-
-def _json(response: httpx.Response, *, what: str) -> dict[str, Any]:
-    """The response's JSON object (a body that is not one can be retried)."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        status = response.status_code
-        raise CrmError(f"{what}: HTTP {status}, no JSON object", retryable=True, status=status)
-    return body
 
 
 def _candidate_id(contact_id: str, *, what: str) -> str:

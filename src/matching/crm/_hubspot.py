@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 import httpx
 
-from matching.crm._base import FIELDS, CrmError, FieldMap, error_for, transport_error
+from matching.crm._base import FIELDS, CrmError, FieldMap, error_for, json_object, transport_error
 
 DEFAULT_BASE_URL = "https://api.hubapi.com"
 DEFAULT_GROUP = "contactinformation"
@@ -131,24 +131,15 @@ class HubSpotConnector:
             raise error_for(response, what=what)
         return response
 
-    def _json(self, response: httpx.Response, *, what: str) -> dict[str, Any]:
-        """The response's JSON object (a body that is not one can be retried)."""
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, dict):
-            status = response.status_code
-            raise CrmError(f"{what}: HTTP {status}, no JSON object", retryable=True, status=status)
-        return body
-
     # -- Connector ------------------------------------------------------------------------
     def prepare(self) -> None:
         """Find our properties by internal name or label, creating those that are missing."""
         if len(self._names) == len(FIELDS):
             return
         what = "hubspot list properties"
-        listing = self._json(self._call("GET", "/crm/v3/properties/contacts", what=what), what=what)
+        listing = json_object(
+            self._call("GET", "/crm/v3/properties/contacts", what=what), what=what
+        )
         by_name: set[str] = set()
         by_label: dict[str, str] = {}
         for prop in listing.get("results") or []:
@@ -196,7 +187,7 @@ class HubSpotConnector:
             what=what,
             params={"properties": list(self._names.values())},
         )
-        return self._values(self._json(response, what=what))
+        return self._values(json_object(response, what=what))
 
     def write(self, contact_id: str, values: Mapping[str, Any]) -> None:
         """Set our properties of the contact (None clears one); other properties are kept."""
@@ -229,7 +220,7 @@ class HubSpotConnector:
                 "POST", "/crm/v3/objects/contacts/batch/read", what=what, json=body
             )
             wanted = set(chunk)
-            for obj in self._json(response, what=what).get("results") or []:
+            for obj in json_object(response, what=what).get("results") or []:
                 if isinstance(obj, dict) and str(obj.get("id")) in wanted:
                     out[str(obj["id"])] = self._values(obj)
         return out
@@ -269,7 +260,7 @@ class HubSpotConnector:
         response = self._call(
             "POST", "/crm/v3/objects/contacts/batch/update", what=what, json={"inputs": inputs}
         )
-        body = self._json(response, what=what)
+        body = json_object(response, what=what)
         status = response.status_code
         members = set(chunk)
         failed: dict[str, CrmError] = {}
