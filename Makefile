@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | sha1sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt integrations/tryton/pyproject.toml | sha1sum | cut -c1-12)
 
 # Nothing calls home: the code sets these too (matching.settings.configure_offline).
 # One variable per line: `export A=1 B=2` would set A to "1 B=2" and B not at all.
@@ -24,12 +24,13 @@ help: ## list the targets
 
 setup: $(STAMP) ## create .venv and install the project (CPU torch first, pinned versions)
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt integrations/tryton/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q -U pip
 	@# a plain `torch` would pull a multi-GB CUDA build; the CPU build comes first
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	@# the project, its tools, and the Tryton module of the local CRM (tests and demo)
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]' -e ./integrations/tryton
 	rm -f $(VENV)/.installed-* && touch $@
 
 demo: setup ## parse the sample resumes and requisition and print the profiles
@@ -40,13 +41,13 @@ test: setup ## lint, type-check and run the tests (data-backed tests skip when .
 	$(BIN)/pytest -q
 
 lint: setup ## ruff (lint + format check) and mypy
-	$(BIN)/ruff check src service tests benchmarks training
-	$(BIN)/ruff format --check src service tests benchmarks training
+	$(BIN)/ruff check src service tests benchmarks training integrations
+	$(BIN)/ruff format --check src service tests benchmarks training integrations
 	$(BIN)/mypy
 
 format: setup ## apply ruff's formatting and fixes
-	$(BIN)/ruff check --fix src service tests benchmarks training
-	$(BIN)/ruff format src service tests benchmarks training
+	$(BIN)/ruff check --fix src service tests benchmarks training integrations
+	$(BIN)/ruff format src service tests benchmarks training integrations
 
 bench: setup ## run every benchmark and print its table (needs ../shared/data)
 	$(BIN)/python benchmarks/bench_parse_speed.py

@@ -94,6 +94,11 @@ class Settings(BaseSettings):
     bullhorn_fields: str | None = None
     webhook_url: str | None = None
     webhook_secret: str | None = None
+    # Tryton with the matching_scores module (integrations/tryton): the key, or a file with it.
+    tryton_url: str = "http://127.0.0.1:8000"
+    tryton_database: str = "matching"
+    tryton_key: str | None = None
+    tryton_key_file: Path | None = None
 
     def resolved_data_dir(self, *, required: bool = False) -> Path | None:
         """The shared data folder: ``MATCHING_DATA_DIR`` or ``../shared/data`` if it exists.

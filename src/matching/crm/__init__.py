@@ -27,6 +27,8 @@ from matching.crm._config import configured_crms, connectors_from_settings, limi
 from matching.crm._deliver import DeliveryReport, RetryPolicy, deliver, same_values
 from matching.crm._hubspot import HubSpotConnector
 from matching.crm._keap import KeapConnector, KeapOAuth
+from matching.crm._tryton import TrytonConnector
+from matching.crm._tryton_local import LocalTryton, running_tryton, tryton_installed
 from matching.crm._webhook import WebhookConnector, sign, verify_signature
 
 __all__ = [
@@ -40,8 +42,10 @@ __all__ = [
     "HubSpotConnector",
     "KeapConnector",
     "KeapOAuth",
+    "LocalTryton",
     "RateLimiter",
     "RetryPolicy",
+    "TrytonConnector",
     "WebhookConnector",
     "bullhorn_fields",
     "configured_crms",
@@ -49,8 +53,10 @@ __all__ = [
     "deliver",
     "limiters_from_settings",
     "retry_after",
+    "running_tryton",
     "same_values",
     "sign",
+    "tryton_installed",
     "values_of",
     "verify_signature",
 ]

@@ -6,7 +6,7 @@ from matching.crm._base import Connector, FieldMap, RateLimiter
 from matching.errors import ConfigError, Errors
 from matching.settings import Settings, get_settings
 
-KNOWN = ("keap", "hubspot", "webhook", "bullhorn")
+KNOWN = ("keap", "hubspot", "webhook", "bullhorn", "tryton")
 
 
 def configured_crms(settings: Settings | None = None) -> tuple[str, ...]:
@@ -29,6 +29,7 @@ def connectors_from_settings(settings: Settings | None = None) -> dict[str, Conn
     from matching.crm._bullhorn import BullhornConnector, BullhornOAuth, bullhorn_fields
     from matching.crm._hubspot import HubSpotConnector
     from matching.crm._keap import KeapConnector, KeapOAuth
+    from matching.crm._tryton import TrytonConnector
     from matching.crm._webhook import WebhookConnector
 
     settings = settings if settings is not None else get_settings()
@@ -114,7 +115,32 @@ def connectors_from_settings(settings: Settings | None = None) -> dict[str, Conn
                 login_info_url=settings.bullhorn_login_info_url,
             )
             out[name] = BullhornConnector(oauth=login, fields=bullhorn_map)
+        elif name == "tryton":
+            out[name] = TrytonConnector(
+                settings.tryton_url, database=settings.tryton_database, key=_tryton_key(settings)
+            )
     return out
+
+
+def _tryton_key(settings: Settings) -> str:
+    """``MATCHING_TRYTON_KEY``, else the first line of ``MATCHING_TRYTON_KEY_FILE``."""
+    if settings.tryton_key:
+        return settings.tryton_key
+    path = settings.tryton_key_file
+    try:
+        key = path.read_text(encoding="utf-8").strip() if path is not None else ""
+    except OSError as exc:
+        raise ConfigError(
+            Errors.E203, name="MATCHING_TRYTON_KEY_FILE", value=str(path), detail=str(exc)
+        ) from exc
+    if not key:
+        raise ConfigError(
+            Errors.E203,
+            name="MATCHING_TRYTON_KEY",
+            value=None,
+            detail="Tryton needs a user application key (MATCHING_TRYTON_KEY or _KEY_FILE)",
+        )
+    return key
 
 
 def limiters_from_settings(settings: Settings | None = None) -> dict[str, RateLimiter]:
