@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from matching.crm import FIELDS, LocalTryton, running_tryton
-from matching.crm._tryton_local import free_port
+from matching._ports import free_port
 from matching.settings import OFFLINE_ENVIRONMENT
 from matching.store import Outbox, Store
 from tests.crm_helpers import queue_linked_scores

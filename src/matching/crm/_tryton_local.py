@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
+from matching._ports import free_port
 
 DATABASE = "matching"
 
@@ -42,13 +43,6 @@ class LocalTryton:
             "MATCHING_TRYTON_DATABASE": self.database,
             "MATCHING_TRYTON_KEY_FILE": str(self.folder / "matching-key"),
         }
-
-
-def free_port() -> int:
-    """A TCP port of 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def tryton_installed() -> bool:
