@@ -29,7 +29,9 @@ from fastapi.exceptions import HTTPException  # noqa: E402
 from pydantic import Field  # noqa: E402
 from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa: E402
 from starlette.requests import Request  # noqa: E402
+from starlette.responses import Response  # noqa: E402
 
+from matching.crm import InboundHooks  # noqa: E402
 from matching.errors import MatchingError  # noqa: E402
 from matching.schemas import Profile  # noqa: E402
 from matching.serving import (  # noqa: E402
@@ -52,8 +54,10 @@ from matching.serving import (  # noqa: E402
     ShortlistRequest,
     ShortlistResponse,
     Text,
+    answer_hook,
     status_for,
 )
+from matching.store import Inbox  # noqa: E402
 
 
 class ApiError(bentoml.exceptions.BentoMLException):
@@ -101,6 +105,7 @@ class Matching:
     def __init__(self) -> None:
         ApiKeys.load()  # refuse to start without keys (E605), before loading anything big
         self.matcher = Matcher.start()
+        self.hooks = InboundHooks(Inbox(self.matcher.store), settings=self.matcher.settings)
         _tame_the_garbage_collector()
 
     def __is_ready__(self) -> bool:
@@ -211,6 +216,18 @@ class Matching:
         except MatchingError as exc:
             raise HTTPException(status_for(exc.code), detail=exc.to_dict()) from exc
 
+    @routes.post("/crm/hooks/keap", include_in_schema=False)
+    async def keap_hook(self, request: Request) -> Response:
+        """Keap REST hooks (URL with ?token=MATCHING_KEAP_HOOK_SECRET): the X-Hook-Secret
+        handshake, then contact events, queued for `matching crm rescore`."""
+        return await answer_hook(self.hooks.keap, request)
+
+    @routes.post("/crm/hooks/hubspot", include_in_schema=False)
+    async def hubspot_hook(self, request: Request) -> Response:
+        """HubSpot webhooks (v3 signature with MATCHING_HUBSPOT_CLIENT_SECRET): contact
+        events, queued for `matching crm rescore`."""
+        return await answer_hook(self.hooks.hubspot, request)
+
 
 # BentoML saves an upload with NamedTemporaryFile(suffix=<the client's file name>), so the
 # name it hands over starts with tempfile's "tmp" and eight random characters.
@@ -281,5 +298,10 @@ _service.add_asgi_middleware(ServiceMiddleware)
 # that a misspelt option (`exclude_knockedout`) is an error rather than silently the default.
 for _api in _service.apis.values():
     _api.input_spec.model_config["extra"] = "forbid"
+    if _api.input_spec.multipart_fields:
+        # BentoML reads each multipart form field as JSON when it can: an id made of digits (a
+        # Keap or HubSpot contact id, a numeric external_id) arrives as a number. Take it as
+        # the text it was sent as.
+        _api.input_spec.model_config["coerce_numbers_to_str"] = True
     _api.input_spec.model_rebuild(force=True)
     _reading_errors_are_bad_input(_api.input_spec)

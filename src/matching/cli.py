@@ -27,6 +27,10 @@ from matching.schemas import Profile, Requisition, ScoredCandidate
 if TYPE_CHECKING:
     import pandas as pd
 
+    from matching.crm import RescoreReport, Scorer
+    from matching.settings import Settings
+    from matching.store import Store
+
 app = typer.Typer(
     name="matching",
     help="Parse resumes and job postings, score and rank candidates.",
@@ -718,7 +722,9 @@ def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) ->
     Console().print(f"revoked {name}")
 
 
-crm_app = typer.Typer(help="CRM write-back: deliver queued scores, inspect and replay the queue.")
+crm_app = typer.Typer(
+    help="CRM write-back: deliver queued scores, act on CRM events, inspect and replay the queue."
+)
 app.add_typer(crm_app, name="crm")
 
 
@@ -752,13 +758,20 @@ def crm_sync(
     timeout: Annotated[
         float | None, typer.Option(help="Stop after this many seconds (with --drain/--follow).")
     ] = None,
+    rescore: Annotated[
+        bool,
+        typer.Option(
+            help="First act on pending CRM webhook events (`matching crm rescore`), if any."
+        ),
+    ] = True,
     database: Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL.")] = None,
 ) -> None:
     """Deliver queued scores to the configured CRMs (MATCHING_CRM), with retries.
 
     Writes already in the CRM are skipped; failures are retried with back-off, then left
-    `dead` for `matching crm retry` (see `matching crm status`). Exit status 1 when a CRM
-    refuses the credentials or settings (its writes stay queued), else 0."""
+    `dead` for `matching crm retry` (see `matching crm status`). When the service's webhooks
+    queued CRM events, the contacts are re-scored first (`--no-rescore` skips it). Exit status
+    1 when a CRM refuses the credentials or settings (its writes stay queued), else 0."""
     import signal
     import time
     from datetime import timedelta
@@ -789,6 +802,9 @@ def crm_sync(
     lease = timedelta(seconds=settings.crm_lease_s)
     with Store.open(database, settings=settings) as store, _progress(console) as progress:
         outbox = Outbox(store)
+        inbound = _InboxWork(store, settings, progress, console) if rescore else None
+        if inbound is not None:
+            inbound.run_if_pending()
         task = progress.add_task("writing scores", total=None)
         total: dict[str, int] = {}
         refused: dict[str, str] = {}
@@ -816,6 +832,8 @@ def crm_sync(
             if until is not None and time.monotonic() > until:
                 break
             time.sleep(1.0)
+            if inbound is not None:
+                inbound.run_if_pending()
     Console().print(
         "delivered {delivered}, already there {skipped}, to retry {retried}, dead {dead}".format(
             **{k: total.get(k, 0) for k in ("delivered", "skipped", "retried", "dead")}
@@ -830,22 +848,136 @@ def crm_sync(
         raise typer.Exit(1)
 
 
+class _InboxWork:
+    """`matching crm rescore` inside a command: a progress task, the model loaded once."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        progress: Progress,
+        console: Console,
+        *,
+        model: str | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.progress = progress
+        self.console = console
+        self.model = model
+        self.scorers: list[Scorer] = []
+        self.failed = False
+
+    def scorer(self) -> Scorer:
+        from matching.crm import RankerScorer
+
+        if not self.scorers:
+            _offline()
+            self.scorers.append(RankerScorer.load(self.store, self.model))
+        return self.scorers[0]
+
+    def run(self) -> RescoreReport:
+        from datetime import timedelta
+
+        from matching.crm import configured_crms, rescore
+        from matching.store import Inbox, Outbox
+
+        inbox = Inbox(self.store)
+        task = self.progress.add_task("acting on CRM events", total=inbox.pending())
+        try:
+            return rescore(
+                inbox,
+                Outbox(self.store),
+                self.store,
+                self.scorer,
+                write_back=configured_crms(self.settings),
+                window=timedelta(seconds=self.settings.crm_own_write_window_s),
+                on_progress=lambda r: self.progress.update(task, completed=r.events),
+            )
+        finally:
+            self.progress.remove_task(task)
+
+    def run_if_pending(self) -> None:
+        """Run when events are pending; a model that cannot be loaded is reported once."""
+        from matching.store import Inbox
+
+        if self.failed or not Inbox(self.store).pending():
+            return
+        try:
+            self.console.print(_rescore_summary(self.run()))
+        except MatchingError as error:
+            self.failed = True
+            self.console.print(
+                f"[red]{error.code}[/] CRM events were not acted on: {error.message} "
+                f"{error.remedy} They stay queued; scores are still delivered."
+            )
+
+
+def _rescore_summary(report: RescoreReport) -> str:
+    line = (
+        f"CRM events {report.events}: done {report.done}, ignored {report.ignored}, "
+        f"unlinked {report.unlinked}; re-scored {report.rescored} contact(s) "
+        f"({report.scores} scores), forgot {report.deleted} deleted contact(s)"
+    )
+    if report.unlinked:
+        line += " (`matching crm status` lists the unlinked contacts)"
+    return line
+
+
+@crm_app.command("rescore")
+def crm_rescore(
+    model: Annotated[
+        str | None, typer.Option(help="Model URI (default models:/candidate-ranker@champion).")
+    ] = None,
+    database: Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the counts as JSON.")] = False,
+) -> None:
+    """Act on the CRM events the service's webhooks queued (POST /crm/hooks/keap, /hubspot).
+
+    A contact linked to a candidate is re-scored against the requisitions the candidate has
+    scores for, and the scores are queued for writing back (`matching crm sync` delivers
+    them); a deleted contact is unlinked; edits caused by our own writes are ignored; a
+    contact linked to no candidate is left `unlinked` (see `matching crm status`)."""
+    from dataclasses import asdict
+
+    from matching.settings import get_settings
+    from matching.store import Store
+
+    settings = get_settings()
+    console = Console(stderr=True)
+    with Store.open(database, settings=settings) as store, _progress(console) as progress:
+        report = _InboxWork(store, settings, progress, console, model=model).run()
+    if as_json:
+        sys.stdout.write(json.dumps(asdict(report)) + "\n")
+        return
+    Console().print(_rescore_summary(report))
+
+
 @crm_app.command("status")
 def crm_status(
     database: Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Writes per CRM and state, and the dead ones with their last error."""
-    from matching.store import Outbox, Store
+    """Writes per CRM and state, the dead ones with their last error, and CRM events.
+
+    CRM events (the service's webhooks) are counted per state; the contacts they named that no
+    candidate is linked to are listed."""
+    from matching.store import Inbox, Outbox, Store
+    from matching.store._inbox import STATES
 
     with Store.open(database) as store:
         outbox = Outbox(store)
         counts = outbox.counts()
         dead = outbox.items(status="dead", limit=50)
+        inbox = Inbox(store)
+        inbox_counts = inbox.counts()
+        unlinked = inbox.unlinked_contacts(limit=50)
     if as_json:
         sys.stdout.write(json.dumps({"counts": counts, "dead": [
             {"id": d.id, "crm": d.crm, "attempts": d.attempts, "error": d.last_error}
             for d in dead
+        ], "inbox": inbox_counts, "unlinked": [
+            {"crm": crm, "contact_id": contact} for crm, contact in unlinked
         ]}) + "\n")  # fmt: skip
         return
     table = Table(title="CRM write-back")
@@ -861,6 +993,20 @@ def crm_status(
         console.print(f"dead {item.id} ({item.crm}, {item.attempts} attempts): {item.last_error}")
     if dead:
         console.print("Replay them with `matching crm retry` once the cause is fixed.")
+    if inbox_counts:
+        events = Table(title="CRM events (webhooks)")
+        events.add_column("CRM")
+        for state in STATES:
+            events.add_column(state, justify="right")
+        for crm, per in sorted(inbox_counts.items()):
+            events.add_row(crm, *(str(per.get(s, 0)) for s in STATES))
+        console.print(events)
+    if unlinked:
+        shown = ", ".join(f"{crm} {contact}" for crm, contact in unlinked[:20])
+        console.print(
+            f"Contacts with events but no linked candidate: {shown}. Upload their resumes "
+            "with crm and crm_contact_id (POST /candidates), or `matching crm link`."
+        )
 
 
 @crm_app.command("retry")

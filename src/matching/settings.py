@@ -76,14 +76,21 @@ class Settings(BaseSettings):
     crm_retry_base_s: float = Field(default=1.0, gt=0)
     crm_retry_cap_s: float = Field(default=300.0, gt=0)
     crm_lease_s: float = Field(default=120.0, gt=0)
+    # Inbound webhooks: a CRM edit this close to a write we delivered to the contact is taken
+    # for our own write (Keap says only that a contact changed); and the service's public base
+    # URL as the CRMs call it (HubSpot signs the URL it called; behind a proxy ours differs).
+    crm_own_write_window_s: float = Field(default=120.0, gt=0)
+    public_url: str | None = None
     keap_base_url: str = "https://api.infusionsoft.com/crm"
     keap_api_key: str | None = None
     keap_token_file: Path | None = None
     keap_client_id: str | None = None
     keap_client_secret: str | None = None
+    keap_hook_secret: str | None = None
     hubspot_base_url: str = "https://api.hubapi.com"
     hubspot_access_token: str | None = None
     hubspot_property_group: str = "contactinformation"
+    hubspot_client_secret: str | None = None
     bullhorn_username: str | None = None
     bullhorn_client_id: str | None = None
     bullhorn_client_secret: str | None = None

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from matching.crm import FIELDS, LocalTryton, running_tryton
 from matching._ports import free_port
+from matching.crm import FIELDS, LocalTryton, running_tryton
 from matching.settings import OFFLINE_ENVIRONMENT
 from matching.store import Outbox, Store
 from tests.crm_helpers import queue_linked_scores

@@ -39,6 +39,7 @@ from matching.serving._asgi import (
     status_for,
 )
 from matching.serving._engine import CallContext, Matcher
+from matching.serving._hooks import answer_hook, hook_request
 from matching.serving._keys import ApiKeys, add_key, hash_key, new_key, revoke_key
 from matching.serving._pool import LivePool
 
@@ -70,7 +71,9 @@ __all__ = [
     "Text",
     "add_key",
     "add_security",
+    "answer_hook",
     "hash_key",
+    "hook_request",
     "new_key",
     "normalise_error",
     "revoke_key",

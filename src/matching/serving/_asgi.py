@@ -2,8 +2,9 @@
 
 It wraps the whole application (BentoML's routes and the mounted FastAPI routes alike):
 
-- every route but the public ones (health, metrics, the API documents) needs a valid key in
-  ``Authorization: Bearer KEY`` or ``X-API-Key: KEY``; otherwise 401 (E601);
+- every route but the public ones (health, metrics, the API documents, and the CRM webhooks,
+  which authenticate themselves) needs a valid key in ``Authorization: Bearer KEY`` or
+  ``X-API-Key: KEY``; otherwise 401 (E601);
 - a body over ``MATCHING_MAX_REQUEST_BYTES`` gets 413 (E602), declared or streamed;
 - each request gets an id (a caller's ``X-Request-ID`` when it is sane, else a new one),
   returned in the ``X-Request-ID`` header and stored with every score it serves;
@@ -36,12 +37,15 @@ log = logging.getLogger("matching.service")
 
 PUBLIC_PATHS = frozenset(
     {"/", "/docs", "/docs.json", "/healthz", "/livez", "/readyz", "/metrics", "/favicon.ico"}
+    # CRM webhooks authenticate themselves (a token or a signature: matching.crm.InboundHooks).
+    | {"/crm/hooks/keap", "/crm/hooks/hubspot"}
 )
 PUBLIC_PREFIXES = ("/static_content/",)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
 
 # HTTP status of each error code raised while serving a request.
 _STATUS = {"E601": 401, "E602": 413, "E102": 413, "E603": 404, "E607": 404, "E608": 503}
+_STATUS |= {"E610": 401, "E611": 401, "E612": 503}
 
 
 def status_for(code: str) -> int:
@@ -250,6 +254,10 @@ def normalise_error(
 ) -> tuple[int, bytes]:
     """Any error body (BentoML's, FastAPI's, Starlette's, ours) as ``(status, ErrorBody)``."""
     if status >= 500:
+        kept = _kept_server_error(raw)
+        if kept is not None:
+            kept["request_id"] = request_id
+            return status, json.dumps(kept).encode("utf-8")
         if status == 503:
             body = json.loads(
                 error_body(
@@ -295,6 +303,24 @@ def normalise_error(
     body["detail"] = detail
     # FastAPI says 422 for what BentoML calls 400; one status for one error.
     return (400 if status == 422 else status), json.dumps(body).encode("utf-8")
+
+
+# 5xx errors of ours whose text comes from our own template (a setting to set, never request
+# content): their body is kept instead of the generic E608/E609.
+_KEPT_5XX = frozenset({"E612"})
+
+
+def _kept_server_error(raw: bytes) -> dict[str, Any] | None:
+    """Our ``ErrorBody`` of a code in ``_KEPT_5XX`` (FastAPI's ``detail`` unwrapped), or None."""
+    try:
+        payload = json.loads(raw) if raw else None
+    except ValueError:
+        return None
+    if isinstance(payload, dict) and isinstance(payload.get("detail"), dict):
+        payload = payload["detail"]
+    if isinstance(payload, dict) and payload.get("code") in _KEPT_5XX:
+        return {k: payload.get(k) for k in ("code", "message", "remedy")}
+    return None
 
 
 def _clean(item: dict[str, Any]) -> dict[str, object]:

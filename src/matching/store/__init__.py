@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from matching._formats import SUPPORTED_SUFFIXES
 from matching.store._engine import resolve_url
+from matching.store._inbox import InboundEvent, Inbox, InboxItem, Received
 from matching.store._ingest import (
     IngestedDocument,
     IngestFailure,
@@ -56,6 +57,9 @@ __all__ = [
     "Changes",
     "Decision",
     "DeletionReport",
+    "InboundEvent",
+    "Inbox",
+    "InboxItem",
     "IngestFailure",
     "IngestReport",
     "IngestedDocument",
@@ -64,6 +68,7 @@ __all__ = [
     "OutboxItem",
     "Pool",
     "ProtectedAttributes",
+    "Received",
     "Store",
     "StoreEmbeddingCache",
     "StoredCandidate",

@@ -301,3 +301,44 @@ class OutboxRow(Base):
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class InboxRow(Base):
+    """A CRM event about a contact (a webhook), waiting to be acted on.
+
+    Keyed by the CRM's contact id, never by candidate: deleting a candidate leaves the inbox
+    intact. ``event`` is ``add``, ``edit`` or ``delete``; ``event_key`` the CRM's own name for
+    it. ``event_id`` identifies the event at the CRM (redeliveries are stored once).
+    ``property`` and ``value_sha256`` are kept only for changes of our own fields (a hash of the
+    value, to recognise our own writes): never contact data. ``state``: ``pending``, ``done``
+    (acted on), ``ignored`` (our own write, or nothing to do) or ``unlinked`` (no candidate is
+    linked to the contact). ``note`` is a short reason.
+    """
+
+    __tablename__ = "crm_inbox"
+    __table_args__ = (
+        UniqueConstraint("crm", "event_id"),
+        Index("ix_inbox_state", "state", "received_at"),
+        Index("ix_inbox_contact", "crm", "contact_id"),
+        CheckConstraint(
+            "state IN ('pending', 'done', 'ignored', 'unlinked')", name="ck_inbox_state"
+        ),
+        CheckConstraint("event IN ('add', 'edit', 'delete')", name="ck_inbox_event"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    crm: Mapped[str] = mapped_column(String(32))
+    contact_id: Mapped[str] = mapped_column(String(255))
+    event: Mapped[str] = mapped_column(String(16))
+    event_key: Mapped[str] = mapped_column(String(64))
+    event_id: Mapped[str | None] = mapped_column(String(255))
+    property: Mapped[str | None] = mapped_column(String(255))
+    value_sha256: Mapped[str | None] = mapped_column(String(64))
+    occurred_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    note: Mapped[str | None] = mapped_column(String(255))
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )

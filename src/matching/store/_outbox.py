@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from matching.store._models import (
@@ -220,6 +220,41 @@ class Outbox:
                     CrmLinkRow.crm == crm, CrmLinkRow.contact_id == contact_id
                 )
             )
+
+    def unlink(self, crm: str, contact_id: str) -> int:
+        """Forget a contact (deleted in the CRM): its link and its pending writes.
+
+        Returns the pending writes dropped. Delivered writes stay, as history.
+        """
+        with self._sessions.begin() as session:
+            session.execute(
+                delete(CrmLinkRow).where(CrmLinkRow.crm == crm, CrmLinkRow.contact_id == contact_id)
+            )
+            dropped = session.execute(
+                delete(OutboxRow).where(
+                    OutboxRow.crm == crm,
+                    OutboxRow.contact_id == contact_id,
+                    OutboxRow.status == "pending",
+                )
+            )
+            return int(getattr(dropped, "rowcount", 0) or 0)
+
+    def deliveries(self, crm: str, contact_id: str, *, limit: int = 20) -> list[OutboxItem]:
+        """The writes delivered to a contact (a value was written), newest first."""
+        with self._sessions() as session:
+            return [
+                _item(row)
+                for row in session.scalars(
+                    select(OutboxRow)
+                    .where(
+                        OutboxRow.crm == crm,
+                        OutboxRow.contact_id == contact_id,
+                        OutboxRow.status == "delivered",
+                    )
+                    .order_by(OutboxRow.delivered_at.desc(), OutboxRow.id)
+                    .limit(limit)
+                )
+            ]
 
     # -- delivery -------------------------------------------------------------------------
     def claim(

@@ -600,6 +600,18 @@ class Store:
                 for r in session.scalars(query)
             ]
 
+    def requisitions_scored(self, candidate_id: str) -> list[str]:
+        """Ids of the requisitions a candidate has recorded scores for (by any model)."""
+        with self._sessions() as session:
+            return list(
+                session.scalars(
+                    select(ScoreRow.requisition_id)
+                    .where(ScoreRow.candidate_id == candidate_id)
+                    .group_by(ScoreRow.requisition_id)
+                    .order_by(func.min(ScoreRow.created_at), ScoreRow.requisition_id)
+                )
+            )
+
     # -- the pool -----------------------------------------------------------------------------
 
     def pool(self, model_id: str, *, candidate_ids: Iterable[str] | None = None) -> Pool:
