@@ -33,7 +33,7 @@ $(STAMP): pyproject.toml constraints.txt integrations/tryton/pyproject.toml
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]' -e ./integrations/tryton
 	rm -f $(VENV)/.installed-* && touch $@
 
-demo: setup ## parse the sample resumes and requisition and print the profiles
+demo: setup ## the whole flow: train, evaluate, audit, promote, ingest, serve, shortlist, write back to a local CRM (minutes)
 	$(BIN)/matching demo
 
 test: setup ## lint, type-check and run the tests (data-backed tests skip when ../shared/data is absent)

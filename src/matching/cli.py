@@ -187,58 +187,31 @@ def _requisitions(files: list[Path]) -> Iterator[tuple[str, Requisition | Matchi
 
 
 @app.command()
-def demo() -> None:
-    """Run the flow on the bundled examples: parse sample resumes and a job posting."""
-    from matching.parsing import parse_requisition, parse_resumes
-    from matching.settings import configure_offline
+def demo(
+    data: Annotated[
+        str,
+        typer.Option(
+            help="auto: ../shared/data (or MATCHING_DATA_DIR) when present, else the synthetic "
+            "demo corpus; real: the shared data only; demo: the synthetic corpus only."
+        ),
+    ] = "auto",
+) -> None:
+    """The whole flow in one command: train a quick ranker and compare it with the baselines,
+    audit it, register and promote it, ingest a pool, serve it, shortlist a sample requisition,
+    write the scores into a local CRM (Tryton) and read them back. A few minutes on 2 cores."""
+    _offline()
+    from matching.demo import DemoError, run_demo
 
-    configure_offline()
+    if data not in ("auto", "real", "demo"):
+        raise typer.BadParameter("auto, real or demo", param_hint="--data")
     console = Console()
-    console.rule("[bold]matching demo: parsing")
-    resumes = sorted((EXAMPLES / "resumes").iterdir())
-    for path, result in parse_resumes(resumes):
-        if isinstance(result, MatchingError):
-            console.print(f"[red]{Path(path).name}: {result.code}[/] {result.message}")
-            console.print(f"  remedy: {result.remedy}")
-        else:
-            _render_profile(console, Path(path).name, result)
-    for job in sorted((EXAMPLES / "jobs").iterdir()):
-        _render_requisition(console, job.name, parse_requisition(job))
-    _demo_ranking(console)
-
-
-def _demo_ranking(console: Console) -> None:
-    """Rank the example resumes for the example posting with the registered model, if any."""
-    from matching.errors import MatchingError
-    from matching.parsing import extract_text
-    from matching.settings import get_settings
-
-    console.rule("[bold]matching demo: ranking")
-    ranker = None
-    for alias in ("champion", "challenger"):
-        try:
-            from matching.registry import load_candidate_ranker
-
-            name = get_settings().registered_model
-            ranker = load_candidate_ranker(f"models:/{name}@{alias}")
-            break
-        except MatchingError:
-            continue
-    if ranker is None:
-        console.print(
-            "No trained ranker is registered yet: run `make train` (needs ../shared/data), "
-            "then `make demo` again."
-        )
-        return
-    job_text = (EXAMPLES / "jobs" / "data_engineer.txt").read_text(encoding="utf-8")
-    resumes = []
-    for path in sorted((EXAMPLES / "resumes").iterdir()):
-        try:
-            resumes.append((path.stem, extract_text(path).text))
-        except MatchingError as error:
-            console.print(f"[yellow]{path.name} left out: {error.code}[/] {error.message}")
-    scored = ranker.score_texts(job_text, resumes)
-    console.print(_scores_table(f"data_engineer.txt, model @{alias}", scored))
+    err = Console(stderr=True)
+    try:
+        run_demo(console, lambda: _progress(err), data=data)
+    except DemoError as error:
+        console.print(f"[red]The demo stopped at step {error.step!r}:[/] {error.message}")
+        console.print(f"What to do: {error.remedy}")
+        raise typer.Exit(1) from error
 
 
 def _scores_table(

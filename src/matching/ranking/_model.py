@@ -204,7 +204,9 @@ class CandidateRanker:
         )
         if needed is not None:
             summary += (
-                f"; {years:g} of {needed:g} years" if years is not None else "; years unknown"
+                f"; {years:g} years ({needed:g} required)"
+                if years is not None
+                else f"; years unknown ({needed:g} required)"
             )
         return Reasons(
             matched_skills=required.matched,
