@@ -2,7 +2,8 @@
 
 ``audit_table`` computes scoring or selection rates, impact ratios (NYC Local Law 144), tests
 against the highest-rate category and ranking metrics; ``write_report`` writes the JSON and the
-self-contained HTML report.
+self-contained HTML report. ``rerank_shortlists`` and ``threshold_mitigation`` assess a
+post-processing mitigation (before and after); protected attributes are read only there.
 """
 
 from __future__ import annotations
@@ -25,6 +26,15 @@ from matching.audit._counterfactual import (
     counterfactual_test,
     pronoun_sex,
     swap_identity,
+)
+from matching.audit._mitigation import (
+    MitigationResult,
+    ThresholdResult,
+    best_single_threshold,
+    bios_rankings,
+    fair_top_k,
+    rerank_shortlists,
+    threshold_mitigation,
 )
 from matching.audit._model_audit import (
     GroupScores,
@@ -62,20 +72,25 @@ __all__ = [
     "CounterfactualResult",
     "GroupScores",
     "IdentityName",
+    "MitigationResult",
     "ModelAuditResult",
     "OutcomeResult",
     "ProxyResult",
     "RankingCategory",
     "RankingResult",
+    "ThresholdResult",
     "above_median",
     "audit_model",
     "audit_table",
+    "best_single_threshold",
+    "bios_rankings",
     "category_labels",
     "category_rates",
     "compare_rates",
     "counterfactual_test",
     "exposure_by_category",
     "exposure_ratios",
+    "fair_top_k",
     "impact_ratios",
     "intersect",
     "load_bias_in_bios",
@@ -86,9 +101,11 @@ __all__ = [
     "proxy_probe",
     "render_html",
     "render_model_audit_html",
+    "rerank_shortlists",
     "selection_flags",
     "skew_at_k",
     "swap_identity",
+    "threshold_mitigation",
     "wilson_interval",
     "write_report",
 ]
