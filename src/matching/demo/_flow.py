@@ -200,10 +200,25 @@ def _train(
             "(WEAK labels)",
         )
     )
+    console.print(_against_baselines(run.result.metrics))
     if run.info is None:
         raise DemoError("train", "the model was not registered", "Run `matching train`.")
     console.print(f"registered {run.info.name} v{run.info.version} as @{run.info.alias}")
     return run
+
+
+def _against_baselines(metrics: Any) -> str:
+    """One line: the model's ndcg@10 against the best baseline's, read for what it is."""
+    rows = metrics[metrics["direction"] == "per requisition"].set_index("model")["ndcg@10"]
+    model = float(rows["lightgbm"])
+    best = max(("bm25", "cosine"), key=lambda name: float(rows[name]))
+    delta = model - float(rows[best])
+    verdict = "above" if delta > 0 else "below" if delta < 0 else "level with"
+    return (
+        f"ndcg@10: model {model:.3f}, best baseline ({best}) {float(rows[best]):.3f}: "
+        f"{verdict} it ({delta:+.3f}) on this small quick run. The full configuration "
+        "(`make train`) is measured in README, 'Ranking quality'."
+    )
 
 
 def _metrics_table(metrics: Any, title: str) -> Table:
