@@ -23,38 +23,57 @@ from matching.settings import configure_offline
 configure_offline()
 
 import bentoml  # noqa: E402
-from fastapi import FastAPI  # noqa: E402
+from fastapi import FastAPI, Query  # noqa: E402
 from fastapi import Path as PathParam  # noqa: E402
 from fastapi.exceptions import HTTPException  # noqa: E402
 from pydantic import Field  # noqa: E402
 from starlette.exceptions import HTTPException as StarletteHTTPException  # noqa: E402
 from starlette.requests import Request  # noqa: E402
-from starlette.responses import Response  # noqa: E402
+from starlette.responses import RedirectResponse, Response  # noqa: E402
 
 from matching.crm import InboundHooks  # noqa: E402
 from matching.errors import MatchingError  # noqa: E402
 from matching.schemas import Profile  # noqa: E402
 from matching.serving import (  # noqa: E402
+    PAGE_PATH,
     ApiKeys,
     CallContext,
+    CandidateDetail,
     CandidateInput,
     CandidateStored,
+    CrmQueued,
+    CrmQueueRequest,
     Deletion,
     ExternalId,
+    FeedbackItem,
+    FeedbackList,
+    FeedbackQuery,
+    FeedbackRequest,
     Id,
     KnockoutRule,
     Matcher,
     ModelInfo,
+    NoQuery,
+    Note,
+    Reason,
     RedactClientErrors,
     RequisitionInput,
+    RequisitionList,
+    RequisitionQuery,
     RequisitionStored,
+    ReviewQuery,
+    ReviewRequestInput,
+    ReviewRequestItem,
+    ReviewRequestList,
     ScoreRequest,
     ScoreResponse,
     ServiceMiddleware,
     ShortlistRequest,
     ShortlistResponse,
     Text,
+    Verdict,
     answer_hook,
+    recruiter_page,
     status_for,
 )
 from matching.store import Inbox  # noqa: E402
@@ -197,10 +216,106 @@ class Matching:
         """Store a job posting (parsed and embedded once) so that calls can name it by id."""
         return _call(lambda: self.matcher.add_requisition(text, external_id=external_id))
 
+    @bentoml.api(route="/requisitions/upload")
+    def requisition_upload(
+        self, document: Path, external_id: ExternalId | None = None
+    ) -> RequisitionStored:
+        """Store a job posting sent as a file (multipart field `document`: PDF, DOCX, TXT or
+        HTML), as POST /requisitions does with its text."""
+        return _call(
+            lambda: self.matcher.add_requisition_document(
+                document.read_bytes(), filename=_upload_name(document), external_id=external_id
+            )
+        )
+
+    @bentoml.api(route="/feedback")
+    def feedback(
+        self,
+        requisition_id: Id,
+        candidate_id: Id,
+        decision: Verdict,
+        reason: Reason | None = None,
+        shown_request_id: Id | None = None,
+        ctx: bentoml.Context = None,  # type: ignore[assignment]
+    ) -> FeedbackItem:
+        """Record a recruiter's decision (`advance` or `reject`, with an optional reason).
+
+        Stored as a labelled pair for retraining, with the reviewer (the key's name) and the
+        latest score, rank and model version of the pair; never joined with protected
+        attributes. `shown_request_id` names the shortlist request the recruiter was reading.
+        """
+        request = FeedbackRequest(
+            requisition_id=requisition_id,
+            candidate_id=candidate_id,
+            decision=decision,
+            reason=reason,
+            shown_request_id=shown_request_id,
+        )
+        return _call(lambda: self.matcher.record_feedback(request, _context(ctx)))
+
+    @bentoml.api(route="/review-requests")
+    def review_request(
+        self,
+        candidate_id: Id,
+        requisition_id: Id | None = None,
+        note: Note | None = None,
+        ctx: bentoml.Context = None,  # type: ignore[assignment]
+    ) -> ReviewRequestItem:
+        """Record that a candidate asked for a person to review a decision about them."""
+        request = ReviewRequestInput(
+            candidate_id=candidate_id, requisition_id=requisition_id, note=note
+        )
+        return _call(lambda: self.matcher.request_review(request, _context(ctx)))
+
+    @bentoml.api(route="/crm/queue")
+    def crm_queue(
+        self,
+        requisition_id: Id,
+        candidate_ids: Annotated[list[Id], Field(min_length=1, max_length=1000)],
+    ) -> CrmQueued:
+        """Send to CRM: queue the write-back of these candidates' latest scores for a
+        requisition to the configured CRMs (MATCHING_CRM).
+
+        Says how many writes were queued, which candidates have no contact in those CRMs and
+        which were never scored for the requisition.
+        """
+        request = CrmQueueRequest(requisition_id=requisition_id, candidate_ids=candidate_ids)
+        return _call(lambda: self.matcher.queue_write_back(request))
+
     @routes.get("/model", response_model=ModelInfo, tags=["Service APIs"])
     def model(self) -> ModelInfo:
         """The model in service: name, version, aliases, training date, audit and evaluation."""
         return self.matcher.info()
+
+    @routes.get("/requisitions", response_model=RequisitionList, tags=["Service APIs"])
+    def list_requisitions(self, query: Annotated[RequisitionQuery, Query()]) -> RequisitionList:
+        """The stored requisitions, the most recently stored first, one page at a time."""
+        return _answer(lambda: self.matcher.requisitions(query))
+
+    @routes.get("/candidates/{candidate_id}", response_model=CandidateDetail, tags=["Service APIs"])
+    def get_candidate(
+        self,
+        candidate_id: Annotated[Id, PathParam(description="The stored candidate's id.")],
+        query: Annotated[NoQuery, Query()],
+    ) -> CandidateDetail:
+        """A stored candidate: the parsed profile with the evidence of each skill (the span it
+        was read from), the document it came from, their latest score for each requisition
+        with the model version, recruiters' decisions and review requests."""
+        return _answer(lambda: self.matcher.candidate(candidate_id))
+
+    @routes.get("/feedback", response_model=FeedbackList, tags=["Service APIs"])
+    def list_feedback(self, query: Annotated[FeedbackQuery, Query()]) -> FeedbackList:
+        """Recruiters' decisions as labelled pairs (label 1 advance, 0 reject), oldest first.
+
+        Strong labels for retraining and evaluation; `matching feedback export` writes them
+        to CSV.
+        """
+        return _answer(lambda: self.matcher.feedback(query))
+
+    @routes.get("/review-requests", response_model=ReviewRequestList, tags=["Service APIs"])
+    def list_review_requests(self, query: Annotated[ReviewQuery, Query()]) -> ReviewRequestList:
+        """Candidates' requests for a human review, the most recent first."""
+        return _answer(lambda: self.matcher.review_requests(query))
 
     @routes.delete("/candidates/{candidate_id}", response_model=Deletion, tags=["Service APIs"])
     def delete_candidate(
@@ -288,6 +403,53 @@ def _call(work: Callable[[], T]) -> T:
         raise ApiError(exc) from exc
 
 
+def _answer(work: Callable[[], T]) -> T:
+    """``_call`` for the mounted FastAPI routes (the middleware rewrites the error body)."""
+    try:
+        return work()
+    except MatchingError as exc:
+        raise HTTPException(status_for(exc.code), detail=exc.to_dict()) from exc
+
+
+@routes.get(PAGE_PATH, include_in_schema=False)
+def page_root() -> RedirectResponse:
+    """The recruiter page lives at /ui/ (relative links need the slash)."""
+    return RedirectResponse(PAGE_PATH + "/", status_code=308)
+
+
+routes.mount(PAGE_PATH, recruiter_page(), name="recruiter-page")
+
+
+def _document_shared_paths() -> None:
+    """Keep both methods of a path that a BentoML API and a mounted route share in /docs.json.
+
+    BentoML builds the document from its APIs' paths and then puts the mounted app's paths
+    over them, so a path with a BentoML POST and a mounted GET (POST and GET /requisitions)
+    would be documented with the GET only. The wrapped builder puts the POST back.
+    """
+    import importlib
+
+    import attr
+
+    openapi: Any = importlib.import_module("_bentoml_sdk.service.openapi")
+
+    build = openapi.generate_spec
+    if getattr(build, "__matching_merged__", False):
+        return
+
+    def generate_spec(svc: Any, **kwargs: Any) -> Any:
+        spec = build(svc, **kwargs)
+        for path, item in openapi._get_api_routes(svc).items():
+            shown = spec.paths.get(path)
+            if shown is not None and shown.post is None:
+                spec.paths[path] = attr.evolve(shown, post=item.post)
+        return spec
+
+    generate_spec.__matching_merged__ = True  # type: ignore[attr-defined]
+    openapi.generate_spec = generate_spec
+
+
+_document_shared_paths()
 # BentoML logs each failed request with its exception; keep request content out of the log.
 logging.getLogger("bentoml._internal.server.http_app").addFilter(RedactClientErrors())
 

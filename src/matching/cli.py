@@ -996,6 +996,47 @@ def crm_retry(
     Console().print(f"queued {count} dead write(s) again")
 
 
+feedback_app = typer.Typer(
+    help="Recruiters' decisions (advance or reject, from the service) as labelled pairs."
+)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+def feedback_export(
+    out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+    with_text: Annotated[
+        bool,
+        typer.Option(
+            "--with-text",
+            help="Add job_text and resume_text (personal data: keep the file as safe as the "
+            "store).",
+        ),
+    ] = False,
+    every: Annotated[
+        bool, typer.Option("--all", help="Every decision, not only each pair's latest.")
+    ] = False,
+    database: Annotated[str | None, typer.Option("--db", help="SQLAlchemy URL.")] = None,
+) -> None:
+    """Write recruiters' decisions as labelled pairs (label 1 advance, 0 reject) to CSV.
+
+    Strong labels, unlike the weak labels of the training data: columns job_id, candidate_id,
+    label, decision, reason, reviewer, decided_at, and the score, rank and model version shown
+    when the decision was made. With --with-text the file also fits `matching score-batch
+    --pairs`. Protected attributes are never part of it."""
+    from matching.store import Store, export_feedback
+
+    with Store.open(database) as store:
+        done = export_feedback(store, out, latest_only=not every, with_text=with_text)
+    console = Console(stderr=True)
+    console.print(f"wrote {done.rows} labelled pair(s) to {done.path}")
+    if done.stale_texts:
+        console.print(
+            f"{done.stale_texts} pair(s) have an empty text: the posting or resume was replaced "
+            "after the decision."
+        )
+
+
 @app.command()
 def serve(
     port: Annotated[int, typer.Option(help="TCP port.")] = 3000,

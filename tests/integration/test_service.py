@@ -28,7 +28,7 @@ from matching.store._models import DecisionRow
 from tests import docs_factory
 from tests.service_process import ServiceProcess, prepare_home, start_service
 from tests.store_helpers import row_counts
-from tests.tiny_ranking import RESUMES
+from tests.tiny_ranking import JOBS, RESUMES
 
 pytestmark = [
     pytest.mark.slow,
@@ -65,16 +65,33 @@ PROTECTED = [
     ("POST", "/requisitions"),
     ("GET", "/model"),
     ("DELETE", "/candidates/some-id"),
+    ("GET", "/requisitions"),
+    ("POST", "/requisitions/upload"),
+    ("GET", "/candidates/some-id"),
+    ("POST", "/feedback"),
+    ("GET", "/feedback"),
+    ("POST", "/review-requests"),
+    ("GET", "/review-requests"),
+    ("POST", "/crm/queue"),
 ]
-PUBLIC = ["/healthz", "/livez", "/readyz", "/metrics", "/docs.json"]
+# The recruiter page's static files are public too (they hold no data).
+PUBLIC = ["/healthz", "/livez", "/readyz", "/metrics", "/docs.json", "/ui/", "/ui/js/app.js"]
 DOCUMENTED = {
     ("post", "/score"),
     ("post", "/shortlist"),
     ("post", "/parse"),
     ("post", "/candidates"),
     ("post", "/requisitions"),
+    ("get", "/requisitions"),
+    ("post", "/requisitions/upload"),
     ("get", "/model"),
+    ("get", "/candidates/{candidate_id}"),
     ("delete", "/candidates/{candidate_id}"),
+    ("post", "/feedback"),
+    ("get", "/feedback"),
+    ("post", "/review-requests"),
+    ("get", "/review-requests"),
+    ("post", "/crm/queue"),
     ("get", "/healthz"),
     ("get", "/livez"),
     ("get", "/readyz"),
@@ -763,7 +780,8 @@ def test_unknown_route_is_404(client: httpx.Client) -> None:
         ("PUT", "/requisitions"),
         ("POST", "/model"),
         ("GET", "/candidates"),
-        ("GET", "/candidates/x"),
+        ("POST", "/candidates/x"),
+        ("PUT", "/feedback"),
     ],
 )
 def test_wrong_method_is_405(client: httpx.Client, method: str, path: str) -> None:
@@ -978,3 +996,281 @@ def test_candidate_added_by_another_process_is_shortlisted(
     after = _shortlist(client, stored, top=100)
     assert after["pool_size"] == before["pool_size"] + 1
     assert candidate_id in _ids(after["results"])
+
+
+# -- recruiters: requisitions to pick, a candidate's detail, decisions, review requests ------------
+
+
+def _feedback_rows(env: dict[str, str]) -> list[dict[str, Any]]:
+    """Every row of the raw ``feedback`` table, as dicts."""
+    connection = sqlite3.connect(f"file:{_sqlite_path(env)}?mode=ro", uri=True)
+    connection.row_factory = sqlite3.Row
+    try:
+        return [dict(row) for row in connection.execute("SELECT * FROM feedback")]
+    finally:
+        connection.close()
+
+
+def test_stored_requisitions_are_listed_for_picking(client: httpx.Client, stored: Stored) -> None:
+    """GET /requisitions lists the stored posting with its title, skills and date."""
+    listed = client.get("/requisitions").json()
+    by_id = {r["requisition_id"]: r for r in listed["results"]}
+    mine = by_id[stored.requisition["requisition_id"]]
+    assert (mine["title"], mine["external_id"]) == ("Senior Data Engineer", "job-de-1")
+    assert mine["required_skills"] == stored.requisition["required_skills"]
+    assert mine["created_at"]
+    assert listed["total"] >= 1
+
+
+def test_requisitions_are_paged(client: httpx.Client, stored: Stored) -> None:
+    """`limit` and `offset` page the list; next_offset follows it to its end."""
+    client.post("/requisitions", json={"text": JOBS["nurse"], "external_id": "job-nurse-1"})
+    whole = client.get("/requisitions", params={"limit": 500}).json()
+    seen: list[str] = []
+    offset: int | None = 0
+    while offset is not None:
+        page = client.get("/requisitions", params={"limit": 1, "offset": offset}).json()
+        seen += [r["requisition_id"] for r in page["results"]]
+        offset = page["next_offset"]
+    assert seen == [r["requisition_id"] for r in whole["results"]]
+    assert len(seen) == whole["total"] >= 2
+
+
+def test_a_posting_file_is_stored_as_a_requisition(client: httpx.Client) -> None:
+    """POST /requisitions/upload reads a posting file and stores it like POST /requisitions."""
+    response = client.post(
+        "/requisitions/upload",
+        files={"document": ("posting.txt", JOBS["data"].encode())},
+        data={"external_id": "job-upload-1"},
+    )
+    assert response.status_code == 200, response.text
+    stored = response.json()
+    assert (stored["title"], stored["external_id"]) == ("Senior Data Engineer", "job-upload-1")
+    assert stored["min_years_experience"] == 5
+    listed = {r["requisition_id"] for r in client.get("/requisitions").json()["results"]}
+    assert stored["requisition_id"] in listed
+
+
+def test_an_unreadable_posting_file_is_422(client: httpx.Client) -> None:
+    """An empty posting file is refused with its E1xx code."""
+    response = client.post("/requisitions/upload", files={"document": ("empty.txt", b"")})
+    _assert_error(response, 422, "E101")
+
+
+def test_candidate_detail_has_the_profile_evidence_and_scores(
+    client: httpx.Client, stored: Stored, champion: tuple[str, str]
+) -> None:
+    """GET /candidates/{id}: the profile, each skill's span, the latest score and its model."""
+    _shortlist(client, stored, top=100)
+    ada = stored.candidate_id("ada_moreau.txt")
+    response = client.get(f"/candidates/{ada}")
+    assert response.status_code == 200, response.text
+    detail = response.json()
+    assert detail["profile"]["name"] == "Ada Moreau"
+    assert detail["document"]["filename"] == "ada_moreau.txt"
+    spans = {(s["label"], s["source"]["text"]) for s in detail["profile"]["skills"]}
+    assert {(e["label"], e["text"]) for e in detail["evidence"]} == spans
+    python = next(e for e in detail["evidence"] if e["text"] == "Python")
+    assert python["before"] or python["after"]  # quoted in its line
+    (score,) = [
+        s for s in detail["scores"] if s["requisition_id"] == stored.requisition["requisition_id"]
+    ]
+    assert (score["model_name"], score["model_version"]) == champion
+    assert score["reasons"]["summary"]
+    assert detail["crm_links"] == {}
+
+
+def test_candidate_detail_holds_no_protected_attribute(
+    client: httpx.Client, stored: Stored, env: dict[str, str]
+) -> None:
+    """Protected attributes stored for a candidate never appear in their detail."""
+    from matching.store import ProtectedAttributes
+
+    ada = stored.candidate_id("ada_moreau.txt")
+    with Store.open(env["MATCHING_DATABASE_URL"]) as store:
+        ProtectedAttributes(store).set(ada, {"sex": "value-zq-17"})
+    assert "value-zq-17" not in client.get(f"/candidates/{ada}").text
+
+
+def test_candidate_detail_of_an_unknown_id_is_404(client: httpx.Client) -> None:
+    """An id that is not stored is 404 E603."""
+    _assert_error(client.get("/candidates/no-such-candidate"), 404, "E603")
+
+
+@pytest.mark.parametrize(
+    "path", ["/candidates/some-id?name=Ada", "/requisitions?title=x", "/feedback?sort=1"]
+)
+def test_unknown_query_parameters_are_refused(client: httpx.Client, path: str) -> None:
+    """A query parameter a GET route does not take is 400 E600, as unknown fields are."""
+    body = _assert_error(client.get(path), 400, "E600")
+    assert body["detail"][0]["type"] == "extra_forbidden"
+
+
+def test_a_decision_is_stored_as_a_labelled_pair(
+    client: httpx.Client, stored: Stored, env: dict[str, str], champion: tuple[str, str]
+) -> None:
+    """POST /feedback stores the decision with the reviewer, the score and model shown."""
+    shown = client.post("/shortlist", json={"requisition": stored.by_id, "top": 100})
+    ada = stored.candidate_id("ada_moreau.txt")
+    score = next(i for i in shown.json()["results"] if i["candidate_id"] == ada)["score"]
+    body = {
+        "requisition_id": stored.requisition["requisition_id"],
+        "candidate_id": ada,
+        "decision": "advance",
+        "reason": "Spark and Kafka in production",
+        "shown_request_id": shown.headers["x-request-id"],
+    }
+    response = client.post("/feedback", json=body)
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert (answer["label"], answer["reviewer"], answer["score"]) == (1, "tests", score)
+    (row,) = [r for r in _feedback_rows(env) if r["id"] == answer["feedback_id"]]
+    assert (row["decision"], row["reason"], row["reviewer"]) == (
+        "advance",
+        "Spark and Kafka in production",
+        "tests",
+    )
+    assert (row["model_name"], row["model_version"], row["score"]) == (*champion, score)
+    assert row["shown_request_id"] == shown.headers["x-request-id"]
+    assert row["requisition_sha256"] == _sha256(POSTING)
+
+
+def test_decisions_are_listed_as_labelled_pairs(client: httpx.Client, stored: Stored) -> None:
+    """GET /feedback lists decisions; latest_only keeps each pair's latest."""
+    requisition_id = stored.requisition["requisition_id"]
+    li = stored.candidate_id("li_wei.html")
+    for decision in ("advance", "reject"):
+        client.post(
+            "/feedback",
+            json={"requisition_id": requisition_id, "candidate_id": li, "decision": decision},
+        )
+    every = client.get("/feedback", params={"requisition_id": requisition_id}).json()
+    latest = client.get(
+        "/feedback", params={"requisition_id": requisition_id, "latest_only": "true"}
+    ).json()
+    li_every = [r["decision"] for r in every["results"] if r["candidate_id"] == li]
+    li_latest = [(r["decision"], r["label"]) for r in latest["results"] if r["candidate_id"] == li]
+    assert li_every[-2:] == ["advance", "reject"]
+    assert li_latest == [("reject", 0)]
+    assert every["total"] == len(every["results"]) > latest["total"]
+
+
+@pytest.mark.parametrize(
+    ("change", "loc"),
+    [
+        ({"decision": "maybe"}, ["decision"]),
+        ({"reason": "x" * 501}, ["reason"]),
+        ({"reviewer": "someone else"}, ["reviewer"]),
+        ({"candidate_id": "a b"}, ["candidate_id"]),
+    ],
+    ids=["decision", "long-reason", "unknown-field", "bad-id"],
+)
+def test_a_malformed_decision_is_400(
+    client: httpx.Client, stored: Stored, change: dict[str, Any], loc: list[str]
+) -> None:
+    """A decision other than advance/reject, a long reason, an unknown field: 400 E600."""
+    body = {
+        "requisition_id": stored.requisition["requisition_id"],
+        "candidate_id": stored.candidate_id("ada_moreau.txt"),
+        "decision": "reject",
+        **change,
+    }
+    detail = _assert_error(client.post("/feedback", json=body), 400, "E600")["detail"]
+    assert [d["loc"] for d in detail] == [loc]
+
+
+def test_a_decision_on_an_unknown_candidate_is_404(client: httpx.Client, stored: Stored) -> None:
+    """Deciding on a candidate that is not stored is 404 E603."""
+    body = {"requisition_id": stored.requisition["requisition_id"], "candidate_id": "nope"}
+    _assert_error(client.post("/feedback", json={**body, "decision": "reject"}), 404, "E603")
+
+
+def test_a_review_request_is_recorded_and_listed(client: httpx.Client, stored: Stored) -> None:
+    """POST /review-requests stores the request; GET lists it first, with who recorded it."""
+    maria = stored.candidate_id("maria_santos.docx")
+    response = client.post(
+        "/review-requests",
+        json={
+            "candidate_id": maria,
+            "requisition_id": stored.requisition["requisition_id"],
+            "note": "Asked by phone for a person to look again.",
+        },
+    )
+    assert response.status_code == 200, response.text
+    recorded = response.json()
+    assert recorded["recorded_by"] == "tests"
+    listed = client.get("/review-requests").json()
+    assert listed["results"][0] == recorded
+    detail = client.get(f"/candidates/{maria}").json()
+    assert [r["review_request_id"] for r in detail["review_requests"]] == [
+        recorded["review_request_id"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"candidate_id": "nope"}, 404, "E603"),
+        ({"note": "x" * 2001}, 400, "E600"),
+        ({"reason": "unknown field"}, 400, "E600"),
+    ],
+    ids=["unknown-candidate", "long-note", "unknown-field"],
+)
+def test_a_bad_review_request_is_refused(
+    client: httpx.Client, stored: Stored, body: dict[str, Any], status: int, code: str
+) -> None:
+    """Unknown candidates are 404 E603; long notes and unknown fields 400 E600."""
+    full = {"candidate_id": stored.candidate_id("sam_okafor.pdf"), **body}
+    _assert_error(client.post("/review-requests", json=full), status, code)
+
+
+def test_send_to_crm_without_a_crm_queues_nothing(client: httpx.Client, stored: Stored) -> None:
+    """With no CRM configured, POST /crm/queue says so (no CRMs) and queues nothing."""
+    ids = [stored.candidate_id(f) for f in READABLE]
+    response = client.post(
+        "/crm/queue",
+        json={"requisition_id": stored.requisition["requisition_id"], "candidate_ids": ids},
+    )
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert (answer["crms"], answer["queued"], answer["queued_candidates"]) == ([], 0, [])
+    assert answer["unscored"] == []  # every example was shortlisted before
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"requisition_id": "nope", "candidate_ids": ["a"]}, 404, "E603"),
+        ({"candidate_ids": []}, 400, "E600"),
+        ({"candidate_ids": ["a"], "crm": "keap"}, 400, "E600"),
+    ],
+    ids=["unknown-requisition", "no-candidates", "unknown-field"],
+)
+def test_a_bad_send_to_crm_is_refused(
+    client: httpx.Client, stored: Stored, body: dict[str, Any], status: int, code: str
+) -> None:
+    """An unknown requisition is 404 E603; no candidates or an unknown field 400 E600."""
+    full = {"requisition_id": stored.requisition["requisition_id"], **body}
+    _assert_error(client.post("/crm/queue", json=full), status, code)
+
+
+def test_deleting_a_candidate_deletes_decisions_and_review_requests(
+    client: httpx.Client, stored: Stored
+) -> None:
+    """DELETE /candidates/{id} removes the decisions and review requests about them."""
+    response = client.post(
+        "/candidates",
+        files={"document": ("dana.txt", RESUMES["dana"].encode())},
+        data={"external_id": "to-decide-then-delete"},
+    )
+    dana = response.json()["candidate_id"]
+    requisition_id = stored.requisition["requisition_id"]
+    client.post(
+        "/feedback",
+        json={"requisition_id": requisition_id, "candidate_id": dana, "decision": "reject"},
+    )
+    client.post("/review-requests", json={"candidate_id": dana})
+    rows = client.delete(f"/candidates/{dana}").json()["rows"]
+    assert (rows["feedback"], rows["review_requests"]) == (1, 1)
+    listed = client.get("/feedback", params={"limit": 500}).json()["results"]
+    assert dana not in {r["candidate_id"] for r in listed}

@@ -44,15 +44,33 @@ OPERATIONS = [
     "POST /parse",
     "POST /candidates",
     "POST /requisitions",
+    "GET /requisitions",
+    "POST /requisitions/upload",
     "GET /model",
+    "GET /candidates/{candidate_id}",
     "DELETE /candidates/{candidate_id}",
+    "POST /feedback",
+    "GET /feedback",
+    "POST /review-requests",
+    "GET /review-requests",
+    "POST /crm/queue",
     "GET /healthz",
     "GET /livez",
     "GET /readyz",
     "GET /metrics",
 ]
 # Operations with a body or a parameter, so that there is something to make invalid.
-WITH_INPUT = [label for label in OPERATIONS if label.startswith(("POST", "DELETE"))]
+GETS_WITH_PARAMETERS = (
+    "GET /requisitions",
+    "GET /candidates/{candidate_id}",
+    "GET /feedback",
+    "GET /review-requests",
+)
+WITH_INPUT = [
+    label
+    for label in OPERATIONS
+    if label.startswith(("POST", "DELETE")) or label in GETS_WITH_PARAMETERS
+]
 # Where a requisition or a candidate comes from: the API takes exactly one (a rule the
 # document cannot state, so generated requests break it nearly always).
 SOURCES = ("id", "external_id", "text", "document")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -14,6 +15,10 @@ Ref = Annotated[str, Field(max_length=255, description="Your label for this item
 # Long enough for any resume or posting (the parser's own limit is MATCHING_MAX_TEXT_CHARS).
 Text = Annotated[str, Field(min_length=1, max_length=200_000)]
 KnockoutRule = Literal["min_years", "location", "work_authorization"]
+Verdict = Literal["advance", "reject"]
+# Bounded so that a reason stays a reason (the store's columns hold no more).
+Reason = Annotated[str, Field(min_length=1, max_length=500)]
+Note = Annotated[str, Field(min_length=1, max_length=2000)]
 
 
 class _Input(BaseModel):
@@ -203,6 +208,204 @@ class ModelInfo(BaseModel):
     pool_size: int
 
 
+class Page(_Input):
+    """Paging of a list: ``limit`` items from ``offset``."""
+
+    offset: int = Field(default=0, ge=0, le=1_000_000, description="Items to skip.")
+    limit: int = Field(default=50, ge=1, le=500, description="Page size.")
+
+
+class RequisitionQuery(Page):
+    """Paging of the stored requisitions."""
+
+
+class FeedbackQuery(Page):
+    """Which decisions to list."""
+
+    requisition_id: Id | None = Field(default=None, description="Only this requisition's.")
+    latest_only: bool = Field(
+        default=False, description="Only the latest decision of each (requisition, candidate)."
+    )
+
+
+class ReviewQuery(Page):
+    """Paging of the review requests."""
+
+
+class NoQuery(_Input):
+    """A route that takes no query parameters (any given is refused)."""
+
+
+class RequisitionSummary(BaseModel):
+    """A stored requisition, as a recruiter picks one."""
+
+    requisition_id: str
+    external_id: str | None
+    title: str | None
+    required_skills: list[str]
+    preferred_skills: list[str]
+    min_years_experience: float | None
+    location: str | None
+    created_at: datetime
+
+
+class RequisitionList(BaseModel):
+    """One page of the stored requisitions, the most recently stored first."""
+
+    total: int
+    offset: int
+    next_offset: int | None = Field(description="Offset of the next page, or null at the end.")
+    results: list[RequisitionSummary]
+
+
+class SkillEvidence(BaseModel):
+    """Where a skill was read in the resume: the span and a little of the text around it."""
+
+    label: str
+    concept_id: str | None
+    taxonomy: str
+    section: str | None
+    start: int = Field(description="Character offset of the span in the extracted text.")
+    end: int
+    text: str = Field(description="The words that were read as this skill.")
+    before: str = Field(description="Up to 80 characters before the span (one line).")
+    after: str = Field(description="Up to 80 characters after the span (one line).")
+
+
+class DocumentSummary(BaseModel):
+    """The stored document a profile was parsed from (not its text)."""
+
+    document_id: str
+    filename: str | None
+    media_type: str
+    sha256: str
+    characters: int
+    pages: int | None
+    stored_at: datetime
+    parser_version: str | None
+
+
+class CandidateScore(BaseModel):
+    """A candidate's latest stored score for one requisition, with the model that gave it."""
+
+    requisition_id: str
+    requisition_title: str | None
+    score: float = Field(ge=0, le=100)
+    rank: int | None
+    reasons: Reasons
+    model_name: str
+    model_version: str
+    scored_at: datetime
+
+
+class FeedbackItem(BaseModel):
+    """A recruiter's decision: a labelled pair (label 1 advance, 0 reject) for retraining."""
+
+    feedback_id: str
+    requisition_id: str
+    candidate_id: str
+    decision: Verdict
+    label: int = Field(ge=0, le=1)
+    reason: str | None
+    reviewer: str | None = Field(description="The name of the API key that recorded it.")
+    score: float | None = Field(description="The score shown when the decision was made.")
+    rank: int | None
+    model_name: str | None
+    model_version: str | None
+    decided_at: datetime
+    shown_request_id: str | None
+
+
+class ReviewRequestItem(BaseModel):
+    """A candidate's request for a human review, as recorded."""
+
+    review_request_id: str
+    candidate_id: str
+    requisition_id: str | None
+    note: str | None
+    recorded_by: str | None
+    requested_at: datetime
+
+
+class CandidateDetail(BaseModel):
+    """A stored candidate: the parsed profile, the evidence of each skill, latest scores.
+
+    Never holds protected attributes.
+    """
+
+    candidate_id: str
+    external_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    document: DocumentSummary | None
+    profile: Profile | None
+    evidence: list[SkillEvidence]
+    scores: list[CandidateScore] = Field(
+        description="The latest score for each requisition, the most recent first."
+    )
+    decisions: list[FeedbackItem] = Field(
+        description="The latest recruiter decision for each requisition."
+    )
+    review_requests: list[ReviewRequestItem]
+    crm_links: dict[str, str] = Field(description="CRM name to the candidate's contact id there.")
+
+
+class FeedbackRequest(_Input):
+    """A recruiter's decision on a candidate for a requisition."""
+
+    requisition_id: Id
+    candidate_id: Id
+    decision: Verdict
+    reason: Reason | None = None
+    shown_request_id: Id | None = Field(
+        default=None, description="The request id of the shortlist the recruiter was reading."
+    )
+
+
+class FeedbackList(BaseModel):
+    """One page of recruiters' decisions, oldest first."""
+
+    total: int
+    offset: int
+    next_offset: int | None
+    results: list[FeedbackItem]
+
+
+class ReviewRequestInput(_Input):
+    """Record that a candidate asked for a person to review a decision about them."""
+
+    candidate_id: Id
+    requisition_id: Id | None = None
+    note: Note | None = None
+
+
+class ReviewRequestList(BaseModel):
+    """One page of review requests, the most recent first."""
+
+    total: int
+    offset: int
+    next_offset: int | None
+    results: list[ReviewRequestItem]
+
+
+class CrmQueueRequest(_Input):
+    """Queue the CRM write-back of these candidates' latest scores for a requisition."""
+
+    requisition_id: Id
+    candidate_ids: list[Id] = Field(min_length=1, max_length=1000)
+
+
+class CrmQueued(BaseModel):
+    """What "send to CRM" queued."""
+
+    requisition_id: str
+    crms: list[str] = Field(description="The CRMs written to (MATCHING_CRM); empty when none.")
+    queued: int = Field(description="Writes queued, one per candidate and linked contact.")
+    queued_candidates: list[str]
+    unlinked: list[str] = Field(description="Candidates with no contact in those CRMs.")
+    unscored: list[str] = Field(description="Candidates never scored for the requisition.")
+
+
 class ErrorBody(BaseModel):
     """Every error response: a stable code, what went wrong and what to do."""
 
@@ -214,23 +417,45 @@ class ErrorBody(BaseModel):
 
 
 __all__ = [
+    "CandidateDetail",
     "CandidateInput",
+    "CandidateScore",
     "CandidateStored",
+    "CrmQueueRequest",
+    "CrmQueued",
     "Deletion",
+    "DocumentSummary",
     "DocumentUpload",
     "ErrorBody",
     "ExternalId",
+    "FeedbackItem",
+    "FeedbackList",
+    "FeedbackQuery",
+    "FeedbackRequest",
     "Id",
     "ItemError",
     "KnockoutRule",
     "ModelInfo",
     "ModelRef",
+    "NoQuery",
+    "Note",
+    "Page",
+    "Reason",
     "RequisitionInput",
+    "RequisitionList",
+    "RequisitionQuery",
     "RequisitionStored",
+    "RequisitionSummary",
+    "ReviewQuery",
+    "ReviewRequestInput",
+    "ReviewRequestItem",
+    "ReviewRequestList",
     "ScoreRequest",
     "ScoreResponse",
     "ScoredItem",
     "ShortlistRequest",
     "ShortlistResponse",
+    "SkillEvidence",
     "Text",
+    "Verdict",
 ]

@@ -2,9 +2,9 @@
 
 It wraps the whole application (BentoML's routes and the mounted FastAPI routes alike):
 
-- every route but the public ones (health, metrics, the API documents, and the CRM webhooks,
-  which authenticate themselves) needs a valid key in ``Authorization: Bearer KEY`` or
-  ``X-API-Key: KEY``; otherwise 401 (E601);
+- every route but the public ones (health, metrics, the API documents, the recruiter page's
+  static files, and the CRM webhooks, which authenticate themselves) needs a valid key in
+  ``Authorization: Bearer KEY`` or ``X-API-Key: KEY``; otherwise 401 (E601);
 - a body over ``MATCHING_MAX_REQUEST_BYTES`` gets 413 (E602), declared or streamed;
 - each request gets an id (a caller's ``X-Request-ID`` when it is sane, else a new one),
   returned in the ``X-Request-ID`` header and stored with every score it serves;
@@ -39,8 +39,10 @@ PUBLIC_PATHS = frozenset(
     {"/", "/docs", "/docs.json", "/healthz", "/livez", "/readyz", "/metrics", "/favicon.ico"}
     # CRM webhooks authenticate themselves (a token or a signature: matching.crm.InboundHooks).
     | {"/crm/hooks/keap", "/crm/hooks/hubspot"}
+    # The recruiter page's static files hold no data; every call they make carries a key.
+    | {"/ui"}
 )
-PUBLIC_PREFIXES = ("/static_content/",)
+PUBLIC_PREFIXES = ("/static_content/", "/ui/")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
 
 # HTTP status of each error code raised while serving a request.
@@ -380,7 +382,7 @@ def add_security(spec: dict[str, Any]) -> dict[str, Any]:
             operation["security"] = [{"ApiKeyHeader": []}, {"BearerKey": []}]
             responses.pop("422", None)
             responses.update(errors)
-            if path in ("/parse", "/candidates"):
+            if path in ("/parse", "/candidates", "/requisitions/upload"):
                 responses["422"] = unreadable
     return spec
 

@@ -8,7 +8,8 @@ import logging
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -18,15 +19,28 @@ from matching.features import PreparedCandidate, PreparedRequisition
 from matching.ranking import CandidateRanker, KnockoutRules
 from matching.schemas import Profile, ScoredCandidate
 from matching.serving._api import (
+    CandidateDetail,
     CandidateInput,
     CandidateStored,
+    CrmQueued,
+    CrmQueueRequest,
     Deletion,
+    FeedbackItem,
+    FeedbackList,
+    FeedbackQuery,
+    FeedbackRequest,
     ItemError,
     KnockoutRule,
     ModelInfo,
     ModelRef,
     RequisitionInput,
+    RequisitionList,
+    RequisitionQuery,
     RequisitionStored,
+    ReviewQuery,
+    ReviewRequestInput,
+    ReviewRequestItem,
+    ReviewRequestList,
     ScoredItem,
     ScoreRequest,
     ScoreResponse,
@@ -34,11 +48,22 @@ from matching.serving._api import (
     ShortlistResponse,
 )
 from matching.serving._pool import LivePool
+from matching.serving._views import (
+    candidate_score,
+    document_summary,
+    feedback_item,
+    next_offset,
+    requisition_summary,
+    review_item,
+    skill_evidence,
+)
 from matching.settings import Settings, get_settings
 from matching.store import (
     Decision,
+    Feedback,
     NewScore,
     Outbox,
+    ReviewRequests,
     Store,
     StoredRequisition,
     ingest_document,
@@ -178,6 +203,7 @@ class Matcher:
     # -- model --------------------------------------------------------------------------
     def info(self) -> ModelInfo:
         """The model in service, its audit status and evaluation, and the pool's size."""
+        self._sync()  # the pool's size as the store has it, whichever process added to it
         facts = self.facts
 
         def strings(key: str) -> dict[str, str]:
@@ -212,6 +238,26 @@ class Matcher:
             preferred_skills=[s.label for s in req.preferred_skills],
             min_years_experience=req.min_years_experience,
             location=req.location,
+        )
+
+    def add_requisition_document(
+        self, data: bytes, *, filename: str, external_id: str | None = None
+    ) -> RequisitionStored:
+        """Store a posting sent as a file (PDF, DOCX, TXT, HTML), as :meth:`add_requisition`."""
+        from matching.parsing import extract_text
+
+        extracted = extract_text(data, filename=filename, settings=self.settings)
+        return self.add_requisition(extracted.text, external_id=external_id)
+
+    def requisitions(self, query: RequisitionQuery) -> RequisitionList:
+        """One page of the stored requisitions, the most recently stored first."""
+        total = self.store.count_requisitions()
+        found = self.store.list_requisitions(limit=query.limit, offset=query.offset)
+        return RequisitionList(
+            total=total,
+            offset=query.offset,
+            next_offset=next_offset(query.offset, len(found), total),
+            results=[requisition_summary(r) for r in found],
         )
 
     def _requisition(
@@ -337,12 +383,118 @@ class Matcher:
             "scores": report.scores,
             "cache_entries": report.cache_entries,
             "protected_attributes": report.protected_attributes,
+            "feedback": report.feedback,
+            "review_requests": report.review_requests,
         }
         return Deletion(
             candidate_id=candidate_id,
             deleted=report.candidates > 0,
             rows=rows,
             decisions_unlinked=report.decisions_unlinked,
+        )
+
+    def candidate(self, candidate_id: str) -> CandidateDetail:
+        """A stored candidate: profile, evidence of each skill, latest scores and decisions.
+
+        Protected attributes are never part of it.
+        """
+        stored = self.store.get_candidate(candidate_id)
+        if stored is None:
+            raise InputError(Errors.E603, what="candidate", field="id", value=candidate_id)
+        document = stored.document
+        profile = document.profile if document is not None else None
+        scores = self.store.scores_of_candidate(candidate_id)
+        titles = self.store.requisition_titles(s.requisition_id for s in scores)
+        decisions = Feedback(self.store).entries(candidate_id=candidate_id, latest_only=True)
+        reviews = ReviewRequests(self.store).entries(candidate_id=candidate_id, limit=50)
+        return CandidateDetail(
+            candidate_id=stored.id,
+            external_id=stored.external_id,
+            created_at=stored.created_at,
+            updated_at=stored.updated_at,
+            document=document_summary(document) if document is not None else None,
+            profile=profile,
+            evidence=skill_evidence(profile, document.text if document else None)
+            if profile is not None
+            else [],
+            scores=[candidate_score(s, titles) for s in scores],
+            decisions=[feedback_item(e) for e in reversed(decisions)],
+            review_requests=[review_item(r) for r in reviews],
+            crm_links=Outbox(self.store).links_of(candidate_id),
+        )
+
+    # -- recruiters' decisions, review requests, CRM ------------------------------------------
+    def record_feedback(self, request: FeedbackRequest, context: CallContext) -> FeedbackItem:
+        """Store a recruiter's decision as a labelled pair, with the score and model shown."""
+        with _unknown_is_404():
+            entry = Feedback(self.store).record(
+                request.requisition_id,
+                request.candidate_id,
+                request.decision,
+                request_id=context.request_id,
+                reason=request.reason,
+                reviewer=context.caller,
+                shown_request_id=request.shown_request_id,
+            )
+        return feedback_item(entry)
+
+    def feedback(self, query: FeedbackQuery) -> FeedbackList:
+        """One page of recruiters' decisions, oldest first."""
+        feedback = Feedback(self.store)
+        requisition_id, latest_only = query.requisition_id, query.latest_only
+        total = feedback.count(requisition_id=requisition_id, latest_only=latest_only)
+        found = feedback.entries(
+            requisition_id=requisition_id,
+            latest_only=latest_only,
+            limit=query.limit,
+            offset=query.offset,
+        )
+        return FeedbackList(
+            total=total,
+            offset=query.offset,
+            next_offset=next_offset(query.offset, len(found), total),
+            results=[feedback_item(e) for e in found],
+        )
+
+    def request_review(
+        self, request: ReviewRequestInput, context: CallContext
+    ) -> ReviewRequestItem:
+        """Record a candidate's request for a human review."""
+        with _unknown_is_404():
+            stored = ReviewRequests(self.store).record(
+                request.candidate_id,
+                request_id=context.request_id,
+                requisition_id=request.requisition_id,
+                note=request.note,
+                recorded_by=context.caller,
+            )
+        return review_item(stored)
+
+    def review_requests(self, query: ReviewQuery) -> ReviewRequestList:
+        """One page of review requests, the most recent first."""
+        reviews = ReviewRequests(self.store)
+        total = reviews.count()
+        found = reviews.entries(limit=query.limit, offset=query.offset)
+        return ReviewRequestList(
+            total=total,
+            offset=query.offset,
+            next_offset=next_offset(query.offset, len(found), total),
+            results=[review_item(r) for r in found],
+        )
+
+    def queue_write_back(self, request: CrmQueueRequest) -> CrmQueued:
+        """Queue the CRM write-back of the candidates' latest scores for a requisition."""
+        with _unknown_is_404():
+            report = Outbox(self.store).queue_latest(
+                request.requisition_id, request.candidate_ids, self.write_back
+            )
+        return CrmQueued(
+            requisition_id=report.requisition_id,
+            crms=list(report.crms),
+            queued=report.queued,
+            queued_candidates=report.queued_candidates,
+            unlinked=report.unlinked,
+            unscored=report.unscored,
         )
 
     # -- scoring --------------------------------------------------------------------------
@@ -569,6 +721,20 @@ class Matcher:
                 )
             except InputError:
                 log.info("a scored candidate was deleted meanwhile; its score is not kept")
+
+
+@contextmanager
+def _unknown_is_404() -> Iterator[None]:
+    """The store's "unknown id" (E403, an operator's error elsewhere) as the caller's E603."""
+    try:
+        yield
+    except InputError as exc:
+        if exc.code != "E403":
+            raise
+        what = str(exc.details.get("what", "record"))
+        raise InputError(
+            Errors.E603, what=what, field="id", value=str(exc.details.get("ids", ""))
+        ) from exc
 
 
 def _decode(content: str) -> bytes:

@@ -13,12 +13,24 @@ other database by URL (``MATCHING_DATABASE_URL``)::
 
 Extracted text is personal data and is kept only in the ``documents`` table;
 :meth:`Store.delete_candidate` removes a candidate with everything derived from them.
+Recruiters' decisions are labelled pairs (``Feedback``, ``export_feedback``); candidates'
+requests for a human review are kept by ``ReviewRequests``.
 """
 
 from __future__ import annotations
 
 from matching._formats import SUPPORTED_SUFFIXES
 from matching.store._engine import resolve_url
+from matching.store._feedback import (
+    NOTE_CHARS,
+    PAIR_COLUMNS,
+    REASON_CHARS,
+    TEXT_COLUMNS,
+    Feedback,
+    FeedbackExport,
+    ReviewRequests,
+    export_feedback,
+)
 from matching.store._inbox import InboundEvent, Inbox, InboxItem, Received
 from matching.store._ingest import (
     IngestedDocument,
@@ -38,18 +50,25 @@ from matching.store._records import (
     Changes,
     Decision,
     DeletionReport,
+    FeedbackEntry,
     NewScore,
     Pool,
+    ReviewRequest,
     StoredCandidate,
     StoredDocument,
     StoredRequisition,
     StoredScore,
+    WriteBackReport,
 )
 from matching.store._store import WHOLE_INDEX, WHOLE_LABEL, Store, StoreEmbeddingCache
 from matching.store._vectors import text_hash
 
 __all__ = [
+    "NOTE_CHARS",
+    "PAIR_COLUMNS",
+    "REASON_CHARS",
     "SUPPORTED_SUFFIXES",
+    "TEXT_COLUMNS",
     "WHOLE_INDEX",
     "WHOLE_LABEL",
     "Base",
@@ -57,6 +76,9 @@ __all__ = [
     "Changes",
     "Decision",
     "DeletionReport",
+    "Feedback",
+    "FeedbackEntry",
+    "FeedbackExport",
     "InboundEvent",
     "Inbox",
     "InboxItem",
@@ -69,13 +91,17 @@ __all__ = [
     "Pool",
     "ProtectedAttributes",
     "Received",
+    "ReviewRequest",
+    "ReviewRequests",
     "Store",
     "StoreEmbeddingCache",
     "StoredCandidate",
     "StoredDocument",
     "StoredRequisition",
     "StoredScore",
+    "WriteBackReport",
     "expand_paths",
+    "export_feedback",
     "ingest_document",
     "ingest_paths",
     "parse_document",

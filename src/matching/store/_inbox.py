@@ -171,6 +171,8 @@ class Inbox:
                 )
                 .order_by(InboxRow.received_at, InboxRow.id)
                 .limit(limit)
+                # Events another worker is claiming right now are passed over, not waited for.
+                .with_for_update(skip_locked=True)
             ).all()
             for row_id in due:
                 taken = session.execute(

@@ -342,3 +342,62 @@ class InboxRow(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
+
+
+class FeedbackRow(Base):
+    """A recruiter's decision on a candidate for a requisition: a labelled pair for retraining.
+
+    A *strong* label (a person's judgement, ``advance`` or ``reject``), unlike the weak labels
+    the ranker is trained on. The score, rank and model shown when the decision was made are
+    kept with it, and hashes of both texts, so that the pair can be traced to what was
+    judged. ``reviewer`` is the API key's name. Never joined with protected attributes; deleted
+    with the candidate or the requisition.
+    """
+
+    __tablename__ = "feedback"
+    __table_args__ = (
+        Index("ix_feedback_pair", "requisition_id", "candidate_id"),
+        Index("ix_feedback_created", "created_at"),
+        CheckConstraint("decision IN ('advance', 'reject')", name="ck_feedback_decision"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    request_id: Mapped[str] = mapped_column(String(64))
+    reviewer: Mapped[str | None] = mapped_column(String(64))
+    requisition_id: Mapped[str] = mapped_column(ForeignKey("requisitions.id", ondelete="CASCADE"))
+    candidate_id: Mapped[str] = mapped_column(
+        ForeignKey("candidates.id", ondelete="CASCADE"), index=True
+    )
+    decision: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    score: Mapped[float | None] = mapped_column(Float)
+    rank: Mapped[int | None] = mapped_column(Integer)
+    model_name: Mapped[str | None] = mapped_column(String(255))
+    model_version: Mapped[str | None] = mapped_column(String(255))
+    requisition_sha256: Mapped[str] = mapped_column(String(64))
+    candidate_sha256: Mapped[str | None] = mapped_column(String(64))
+    shown_request_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class ReviewRequestRow(Base):
+    """A candidate's request that a person review a decision about them (recorded by a recruiter).
+
+    ``note`` is what the candidate asked, in the recruiter's words; ``recorded_by`` the API key's
+    name. Deleted with the candidate.
+    """
+
+    __tablename__ = "review_requests"
+    __table_args__ = (Index("ix_review_requests_created", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    request_id: Mapped[str] = mapped_column(String(64))
+    recorded_by: Mapped[str | None] = mapped_column(String(64))
+    candidate_id: Mapped[str] = mapped_column(
+        ForeignKey("candidates.id", ondelete="CASCADE"), index=True
+    )
+    requisition_id: Mapped[str | None] = mapped_column(
+        ForeignKey("requisitions.id", ondelete="SET NULL")
+    )
+    note: Mapped[str | None] = mapped_column(Text)

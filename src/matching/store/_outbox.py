@@ -22,11 +22,13 @@ from matching.store._models import (
     CandidateRow,
     CrmLinkRow,
     OutboxRow,
+    RequisitionRow,
+    ScoreRow,
     aware,
     new_id,
     utcnow,
 )
-from matching.store._records import NewScore
+from matching.store._records import NewScore, WriteBackReport
 from matching.store._vectors import chunked
 
 if TYPE_CHECKING:
@@ -118,13 +120,17 @@ def enqueue_scores(
         return 0
     by_candidate = {s.candidate_id: s for s in scores}
     links: list[tuple[str, str, str]] = []
-    for part in chunked(list(by_candidate)):
+    # The links are held until commit, in one order for every writer (no deadlock): a second
+    # transaction queuing for the same contact waits, then supersedes this one's write instead
+    # of missing it and leaving two pending (PostgreSQL; SQLite has one writer at a time).
+    for part in chunked(sorted(by_candidate)):
         links.extend(
             (row.candidate_id, row.crm, row.contact_id)
             for row in session.execute(
-                select(CrmLinkRow.candidate_id, CrmLinkRow.crm, CrmLinkRow.contact_id).where(
-                    CrmLinkRow.candidate_id.in_(part), CrmLinkRow.crm.in_(list(crms))
-                )
+                select(CrmLinkRow.candidate_id, CrmLinkRow.crm, CrmLinkRow.contact_id)
+                .where(CrmLinkRow.candidate_id.in_(part), CrmLinkRow.crm.in_(list(crms)))
+                .order_by(CrmLinkRow.candidate_id, CrmLinkRow.crm)
+                .with_for_update()
             )
         )
     if not links:
@@ -212,6 +218,18 @@ class Outbox:
                 )
             )
 
+    def links_of(self, candidate_id: str) -> dict[str, str]:
+        """The candidate's contact id in each CRM they are linked to."""
+        with self._sessions() as session:
+            return {
+                row.crm: row.contact_id
+                for row in session.execute(
+                    select(CrmLinkRow.crm, CrmLinkRow.contact_id)
+                    .where(CrmLinkRow.candidate_id == candidate_id)
+                    .order_by(CrmLinkRow.crm)
+                )
+            }
+
     def candidate_of(self, crm: str, contact_id: str) -> str | None:
         """The candidate linked to a CRM contact, or None."""
         with self._sessions() as session:
@@ -256,6 +274,86 @@ class Outbox:
                 )
             ]
 
+    def queue_latest(
+        self, requisition_id: str, candidate_ids: Sequence[str], crms: Sequence[str]
+    ) -> WriteBackReport:
+        """Queue the write-back of these candidates' latest scores for a requisition.
+
+        "Send to CRM": each candidate's latest stored score for the requisition (by whichever
+        model recorded it) is queued as :func:`enqueue_scores` does after scoring, for every
+        linked contact in ``crms``; a pending older write to the same contact is superseded.
+
+        Raises
+        ------
+        matching.errors.InputError
+            E403 when the requisition is not stored.
+        """
+        wanted = list(dict.fromkeys(candidate_ids))
+        with self._sessions.begin() as session:
+            # Held until commit, as when scores are recorded: a score written meanwhile
+            # queues its own write after this one, so the newest still supersedes.
+            found = session.execute(
+                select(RequisitionRow.id, RequisitionRow.title)
+                .where(RequisitionRow.id == requisition_id)
+                .with_for_update(key_share=True)
+            ).first()
+            if found is None:
+                from matching.errors import Errors, InputError
+
+                raise InputError(Errors.E403, what="requisition", ids=requisition_id)
+            title = found.title
+            latest: dict[str, ScoreRow] = {}
+            linked: set[str] = set()
+            for part in chunked(wanted):
+                for row in session.scalars(
+                    select(ScoreRow)
+                    .where(
+                        ScoreRow.requisition_id == requisition_id,
+                        ScoreRow.candidate_id.in_(part),
+                    )
+                    .order_by(ScoreRow.created_at.desc(), ScoreRow.id)
+                ):
+                    latest.setdefault(row.candidate_id, row)
+                if crms:
+                    linked.update(
+                        session.scalars(
+                            select(CrmLinkRow.candidate_id).where(
+                                CrmLinkRow.candidate_id.in_(part), CrmLinkRow.crm.in_(list(crms))
+                            )
+                        )
+                    )
+            by_model: dict[tuple[str, str], list[NewScore]] = {}
+            for candidate_id, row in latest.items():
+                by_model.setdefault((row.model_name, row.model_version), []).append(
+                    NewScore(
+                        candidate_id=candidate_id,
+                        score=row.score,
+                        input_sha256=row.input_sha256,
+                        rank=row.rank,
+                        reasons=row.reasons_json,
+                    )
+                )
+            queued = sum(
+                enqueue_scores(
+                    session,
+                    crms,
+                    scores,
+                    requisition_id=requisition_id,
+                    requisition_title=title,
+                    model_name=model_name,
+                    model_version=model_version,
+                )
+                for (model_name, model_version), scores in by_model.items()
+            )
+        return WriteBackReport(
+            requisition_id=requisition_id,
+            crms=tuple(crms),
+            queued=queued,
+            queued_candidates=[c for c in wanted if c in latest and c in linked],
+            unlinked=[c for c in wanted if c in latest and c not in linked],
+            unscored=[c for c in wanted if c not in latest],
+        )
+
     # -- delivery -------------------------------------------------------------------------
     def claim(
         self, crm: str, *, limit: int, lease: timedelta, now: datetime | None = None
@@ -278,6 +376,9 @@ class Outbox:
                 )
                 .order_by(OutboxRow.created_at, OutboxRow.id)
                 .limit(limit)
+                # Rows another worker is claiming right now are passed over, not waited for
+                # (PostgreSQL; SQLite has one writer at a time and no such clause).
+                .with_for_update(skip_locked=True)
             ).all()
             for row_id in due:
                 taken = session.execute(

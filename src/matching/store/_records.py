@@ -196,7 +196,8 @@ class DeletionReport:
     """How many rows deleting a candidate removed, table by table.
 
     ``candidates`` is 0 when the id was unknown (deleting twice is not an error).
-    ``cache_entries`` counts cached vectors of the candidate's chunk texts.
+    ``cache_entries`` counts cached vectors of the candidate's chunk texts; ``feedback`` and
+    ``review_requests`` the recruiters' decisions and the review requests about them.
     ``decisions_unlinked`` counts decision-log entries kept (they hold hashes and scores, no
     personal data) whose link to the candidate was cleared; it is not part of ``total``.
     """
@@ -209,6 +210,8 @@ class DeletionReport:
     scores: int = 0
     cache_entries: int = 0
     protected_attributes: int = 0
+    feedback: int = 0
+    review_requests: int = 0
     decisions_unlinked: int = 0
 
     @property
@@ -222,6 +225,8 @@ class DeletionReport:
             + self.scores
             + self.cache_entries
             + self.protected_attributes
+            + self.feedback
+            + self.review_requests
         )
 
 
@@ -283,3 +288,88 @@ class Pool:
         """Chunk labels and vectors of the candidate at ``row``."""
         start, end = int(self.chunk_offsets[row]), int(self.chunk_offsets[row + 1])
         return self.chunk_labels[start:end], self.chunk_vectors[start:end]
+
+
+@dataclass(frozen=True)
+class FeedbackEntry:
+    """A recruiter's decision on a (requisition, candidate) pair: a strong, human label.
+
+    Attributes
+    ----------
+    id, created_at, request_id : str, datetime, str
+        The entry and the HTTP request that recorded it.
+    reviewer : str or None
+        Name of the API key used (never the key).
+    requisition_id, candidate_id : str
+    decision : {"advance", "reject"}
+    reason : str or None
+        The recruiter's words (bounded length).
+    score, rank, model_name, model_version
+        The latest stored score of the pair when the decision was made, and its model
+        (None when the pair had never been scored).
+    requisition_sha256, candidate_sha256 : str
+        Hashes of the posting's and the resume's text that were judged.
+    shown_request_id : str or None
+        The request that served the shortlist the recruiter was looking at, when sent.
+    """
+
+    id: str
+    created_at: datetime
+    request_id: str
+    reviewer: str | None
+    requisition_id: str
+    candidate_id: str
+    decision: Literal["advance", "reject"]
+    reason: str | None
+    score: float | None
+    rank: int | None
+    model_name: str | None
+    model_version: str | None
+    requisition_sha256: str
+    candidate_sha256: str | None
+    shown_request_id: str | None
+
+    @property
+    def label(self) -> int:
+        """1 for ``advance``, 0 for ``reject``."""
+        return 1 if self.decision == "advance" else 0
+
+
+@dataclass(frozen=True)
+class ReviewRequest:
+    """A candidate's request for a human review, as a recruiter recorded it."""
+
+    id: str
+    created_at: datetime
+    request_id: str
+    recorded_by: str | None
+    candidate_id: str
+    requisition_id: str | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class WriteBackReport:
+    """What queueing the latest scores of some candidates for CRM write-back did.
+
+    Attributes
+    ----------
+    requisition_id : str
+    crms : tuple of str
+        The CRMs written to (``MATCHING_CRM``).
+    queued : int
+        Writes queued (one per candidate and linked contact).
+    queued_candidates : list of str
+        Candidates with at least one write queued.
+    unlinked : list of str
+        Candidates with a stored score but no contact in any of ``crms``.
+    unscored : list of str
+        Candidates with no stored score for the requisition (nothing to write).
+    """
+
+    requisition_id: str
+    crms: tuple[str, ...]
+    queued: int
+    queued_candidates: list[str]
+    unlinked: list[str]
+    unscored: list[str]

@@ -20,12 +20,13 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy import cast as cast_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InternalError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from matching.errors import ConfigError, Errors, InputError
@@ -40,9 +41,11 @@ from matching.store._models import (
     DocumentRow,
     EmbeddingCacheRow,
     EmbeddingRow,
+    FeedbackRow,
     ProfileRow,
     ProtectedAttributeRow,
     RequisitionRow,
+    ReviewRequestRow,
     ScoreRow,
     aware,
     new_id,
@@ -129,8 +132,10 @@ class Store:
         resolved = resolve_url(url, settings=settings)
         engine = make_engine(resolved, echo=echo)
         try:
-            Base.metadata.create_all(engine)
-        except OperationalError as exc:
+            _create_tables(engine)
+        except (OperationalError, ProgrammingError, InternalError) as exc:
+            # Unreachable, or reachable without the right to create tables (PostgreSQL 15
+            # grants other roles none on the public schema), or a read-only server.
             engine.dispose()
             raise ConfigError(
                 Errors.E401,
@@ -299,8 +304,8 @@ class Store:
         """Delete a candidate and everything derived from them, in one transaction.
 
         Removes their documents (with the extracted text), profiles, embeddings, scores,
-        protected attributes and the cached vectors of their chunk texts. An unknown id
-        deletes nothing.
+        protected attributes, recruiters' decisions and review requests about them, and the
+        cached vectors of their chunk texts. An unknown id deletes nothing.
 
         Returns
         -------
@@ -323,6 +328,13 @@ class Store:
                     ProtectedAttributeRow.candidate_id == candidate_id
                 ),
             )
+            feedback = _deleted(
+                session, delete(FeedbackRow).where(FeedbackRow.candidate_id == candidate_id)
+            )
+            reviews = _deleted(
+                session,
+                delete(ReviewRequestRow).where(ReviewRequestRow.candidate_id == candidate_id),
+            )
             unlinked = cast(
                 CursorResult[Any],
                 session.execute(
@@ -341,6 +353,8 @@ class Store:
                 candidates=candidates,
                 scores=scores,
                 protected_attributes=protected,
+                feedback=feedback,
+                review_requests=reviews,
                 decisions_unlinked=int(unlinked or 0),
                 **counts,
             )
@@ -411,6 +425,37 @@ class Store:
         with self._sessions() as session:
             row = session.get(RequisitionRow, requisition_id)
             return _requisition(row) if row is not None else None
+
+    def list_requisitions(self, limit: int = 100, offset: int = 0) -> list[StoredRequisition]:
+        """Requisitions, the most recently stored first, ``limit`` at a time from ``offset``."""
+        with self._sessions() as session:
+            rows = session.scalars(
+                select(RequisitionRow)
+                .order_by(RequisitionRow.created_at.desc(), RequisitionRow.id)
+                .limit(limit)
+                .offset(offset)
+            )
+            return [_requisition(row) for row in rows]
+
+    def count_requisitions(self) -> int:
+        """How many requisitions are stored."""
+        with self._sessions() as session:
+            return int(session.scalar(select(func.count()).select_from(RequisitionRow)) or 0)
+
+    def requisition_titles(self, requisition_ids: Iterable[str]) -> dict[str, str | None]:
+        """The title of each stored requisition among ``requisition_ids`` (unknown ids absent)."""
+        found: dict[str, str | None] = {}
+        with self._sessions() as session:
+            for part in chunked(sorted(set(requisition_ids))):
+                found.update(
+                    (row.id, row.title)
+                    for row in session.execute(
+                        select(RequisitionRow.id, RequisitionRow.title).where(
+                            RequisitionRow.id.in_(part)
+                        )
+                    )
+                )
+        return found
 
     # -- embeddings ---------------------------------------------------------------------------
 
@@ -553,7 +598,7 @@ class Store:
             raise ValueError(f"scores must lie in [0, 100]; got {bad[:5]}")
         ids = list(dict.fromkeys(s.candidate_id for s in scores))
         with self._sessions.begin() as session:
-            if session.get(RequisitionRow, requisition_id) is None:
+            if not _lock_scores_of(session, requisition_id):
                 raise InputError(Errors.E403, what="requisition", ids=requisition_id)
             known: set[str] = set()
             for part in chunked(ids):
@@ -584,21 +629,40 @@ class Store:
             ScoreRow.rank.is_(None), ScoreRow.rank, ScoreRow.score.desc(), ScoreRow.candidate_id
         )
         with self._sessions() as session:
-            return [
-                StoredScore(
-                    id=r.id,
-                    requisition_id=r.requisition_id,
-                    candidate_id=r.candidate_id,
-                    model_name=r.model_name,
-                    model_version=r.model_version,
-                    score=r.score,
-                    rank=r.rank,
-                    reasons=r.reasons_json,
-                    input_sha256=r.input_sha256,
-                    created_at=aware(r.created_at),
-                )
-                for r in session.scalars(query)
-            ]
+            return [_stored_score(r) for r in session.scalars(query)]
+
+    def latest_scores(
+        self, requisition_id: str, candidate_ids: Iterable[str]
+    ) -> dict[str, StoredScore]:
+        """The latest recorded score (by any model) of each of ``candidate_ids`` for a requisition.
+
+        Candidates never scored for it are absent.
+        """
+        latest: dict[str, StoredScore] = {}
+        with self._sessions() as session:
+            for part in chunked(sorted(set(candidate_ids))):
+                for row in session.scalars(
+                    select(ScoreRow)
+                    .where(
+                        ScoreRow.requisition_id == requisition_id,
+                        ScoreRow.candidate_id.in_(part),
+                    )
+                    .order_by(ScoreRow.created_at.desc(), ScoreRow.id)
+                ):
+                    latest.setdefault(row.candidate_id, _stored_score(row))
+        return latest
+
+    def scores_of_candidate(self, candidate_id: str) -> list[StoredScore]:
+        """A candidate's latest recorded score for each requisition, the most recent first."""
+        latest: dict[str, StoredScore] = {}
+        with self._sessions() as session:
+            for row in session.scalars(
+                select(ScoreRow)
+                .where(ScoreRow.candidate_id == candidate_id)
+                .order_by(ScoreRow.created_at.desc(), ScoreRow.id)
+            ):
+                latest.setdefault(row.requisition_id, _stored_score(row))
+        return list(latest.values())
 
     def requisitions_scored(self, candidate_id: str) -> list[str]:
         """Ids of the requisitions a candidate has recorded scores for (by any model)."""
@@ -754,6 +818,8 @@ class Store:
         if bad:
             raise ValueError(f"scores must lie in [0, 100]; got {bad[:5]}")
         with self._sessions.begin() as session:
+            if scores:
+                _lock_scores_of(session, requisition_id)
             _insert_decisions(session, decisions)
             _replace_scores(session, requisition_id, scores, model_name, model_version)
             _queue_writes(session, write_back, requisition_id, scores, model_name, model_version)
@@ -865,10 +931,50 @@ def _parts(ids: Sequence[str] | None) -> Iterable[Sequence[str] | None]:
     return [None] if ids is None else chunked(ids)
 
 
+# Key of the PostgreSQL advisory lock held while tables are created (any fixed 64-bit number).
+_SCHEMA_LOCK = 0x6D61_7463_6869_6E67  # "matching"
+
+
+def _create_tables(engine: Engine) -> None:
+    """Create the missing tables; on PostgreSQL, one process at a time.
+
+    Processes opening a new database together (service workers, a sync job) would each find
+    no tables and create them, and all but one fail on PostgreSQL's catalog. The lock makes
+    the others wait, then find the tables.
+    """
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
+        Base.metadata.create_all(connection)
+
+
+def _lock_scores_of(session: Session, requisition_id: str) -> bool:
+    """Hold the requisition's row until commit; whether it is stored.
+
+    Scores of a requisition are then replaced by one transaction at a time. On PostgreSQL two
+    requests scoring the same pair at once would otherwise each delete the old score and
+    insert theirs, and the second fail on the unique pair; and a pending CRM write could miss
+    the newer one that supersedes it. ``FOR NO KEY UPDATE`` leaves rows that only refer to the
+    requisition free to be written; SQLite (one writer at a time) has no such clause.
+    """
+    found = session.scalar(
+        select(RequisitionRow.id)
+        .where(RequisitionRow.id == requisition_id)
+        .with_for_update(key_share=True)
+    )
+    return found is not None
+
+
 def _note_changes(
     session: Session, kind: Literal["candidate", "requisition"], ids: Sequence[str]
 ) -> None:
     """Log that these candidates or requisitions changed (``Store.changes``); prune old rows."""
+    if session.get_bind().dialect.name == "postgresql":
+        # Sequence numbers are drawn when a row is written but seen when it commits: with two
+        # writers at once, 8 could be seen before 7, and a reader that then asks for changes
+        # after 8 never sees 7. One writer of the log at a time keeps the numbers in commit
+        # order (SQLite has one writer anyway); readers are not blocked. Callers log last.
+        session.execute(text(f"LOCK TABLE {ChangeRow.__tablename__} IN EXCLUSIVE MODE"))
     now = utcnow()
     session.execute(delete(ChangeRow).where(ChangeRow.created_at < now - CHANGES_KEPT))
     session.execute(
@@ -1125,6 +1231,21 @@ def _candidates(session: Session, rows: Sequence[CandidateRow]) -> list[StoredCa
             )
         )
     return result
+
+
+def _stored_score(row: ScoreRow) -> StoredScore:
+    return StoredScore(
+        id=row.id,
+        requisition_id=row.requisition_id,
+        candidate_id=row.candidate_id,
+        model_name=row.model_name,
+        model_version=row.model_version,
+        score=row.score,
+        rank=row.rank,
+        reasons=row.reasons_json,
+        input_sha256=row.input_sha256,
+        created_at=aware(row.created_at),
+    )
 
 
 def _requisition(row: RequisitionRow) -> StoredRequisition:
