@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from matching.store._leases import claim_rows
 from matching.store._models import InboxRow, aware, new_id, utcnow
 from matching.store._vectors import chunked
 
@@ -161,34 +162,17 @@ class Inbox:
         worker) lets another claim it again.
         """
         now = now or utcnow()
-        claimed: list[InboxItem] = []
         with self._sessions.begin() as session:
-            due = session.scalars(
-                select(InboxRow.id)
-                .where(
-                    InboxRow.state == "pending",
-                    or_(InboxRow.claimed_until.is_(None), InboxRow.claimed_until < now),
-                )
-                .order_by(InboxRow.received_at, InboxRow.id)
-                .limit(limit)
-                # Events another worker is claiming right now are passed over, not waited for.
-                .with_for_update(skip_locked=True)
-            ).all()
-            for row_id in due:
-                taken = session.execute(
-                    update(InboxRow)
-                    .where(
-                        InboxRow.id == row_id,
-                        InboxRow.state == "pending",
-                        or_(InboxRow.claimed_until.is_(None), InboxRow.claimed_until < now),
-                    )
-                    .values(claimed_until=now + lease)
-                )
-                if getattr(taken, "rowcount", 0) == 1:
-                    row = session.get(InboxRow, row_id)
-                    if row is not None:
-                        claimed.append(_item(row))
-        return claimed
+            rows = claim_rows(
+                session,
+                InboxRow,
+                [InboxRow.state == "pending"],
+                [InboxRow.received_at, InboxRow.id],
+                limit=limit,
+                lease=lease,
+                now=now,
+            )
+            return [_item(row) for row in rows]
 
     def finish(
         self,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from matching.store._leases import claim_rows
 from matching.store._models import (
     CandidateRow,
     CrmLinkRow,
@@ -364,37 +365,21 @@ class Outbox:
         worker) lets another worker claim the row again.
         """
         now = now or utcnow()
-        claimed: list[OutboxItem] = []
         with self._sessions.begin() as session:
-            due = session.scalars(
-                select(OutboxRow.id)
-                .where(
+            rows = claim_rows(
+                session,
+                OutboxRow,
+                [
                     OutboxRow.crm == crm,
                     OutboxRow.status == "pending",
                     OutboxRow.next_attempt_at <= now,
-                    or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now),
-                )
-                .order_by(OutboxRow.created_at, OutboxRow.id)
-                .limit(limit)
-                # Rows another worker is claiming right now are passed over, not waited for
-                # (PostgreSQL; SQLite has one writer at a time and no such clause).
-                .with_for_update(skip_locked=True)
-            ).all()
-            for row_id in due:
-                taken = session.execute(
-                    update(OutboxRow)
-                    .where(
-                        OutboxRow.id == row_id,
-                        OutboxRow.status == "pending",
-                        or_(OutboxRow.claimed_until.is_(None), OutboxRow.claimed_until < now),
-                    )
-                    .values(claimed_until=now + lease)
-                )
-                if getattr(taken, "rowcount", 0) == 1:
-                    row = session.get(OutboxRow, row_id)
-                    if row is not None:
-                        claimed.append(_item(row))
-        return claimed
+                ],
+                [OutboxRow.created_at, OutboxRow.id],
+                limit=limit,
+                lease=lease,
+                now=now,
+            )
+            return [_item(row) for row in rows]
 
     def finish(
         self,
