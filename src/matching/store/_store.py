@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -939,13 +940,22 @@ def _create_tables(engine: Engine) -> None:
     """Create the missing tables; on PostgreSQL, one process at a time.
 
     Processes opening a new database together (service workers, a sync job) would each find
-    no tables and create them, and all but one fail on PostgreSQL's catalog. The lock makes
-    the others wait, then find the tables.
+    no tables and create them, and all but one fail. On PostgreSQL a lock makes the others
+    wait, then find the tables; on SQLite the losers try again.
     """
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            connection.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
-        Base.metadata.create_all(connection)
+    for attempt in range(1, 6):
+        try:
+            with engine.begin() as connection:
+                if connection.dialect.name == "postgresql":
+                    connection.execute(select(func.pg_advisory_xact_lock(_SCHEMA_LOCK)))
+                Base.metadata.create_all(connection)
+            return
+        except OperationalError as exc:
+            # SQLite has no such lock: a process that found a table missing and lost the race
+            # to create it looks again, and finds it.
+            if "already exists" not in str(exc.orig) or attempt == 5:
+                raise
+            time.sleep(0.05 * attempt)
 
 
 def _lock_scores_of(session: Session, requisition_id: str) -> bool:
