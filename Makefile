@@ -41,13 +41,13 @@ test: setup ## lint, type-check and run the tests (data-backed tests skip when .
 	$(BIN)/pytest -q
 
 lint: setup ## ruff (lint + format check) and mypy
-	$(BIN)/ruff check src service tests benchmarks training integrations notebooks
-	$(BIN)/ruff format --check src service tests benchmarks training integrations notebooks
+	$(BIN)/ruff check src service tests benchmarks training integrations notebooks docs
+	$(BIN)/ruff format --check src service tests benchmarks training integrations notebooks docs
 	$(BIN)/mypy
 
 format: setup ## apply ruff's formatting and fixes
-	$(BIN)/ruff check --fix src service tests benchmarks training integrations notebooks
-	$(BIN)/ruff format src service tests benchmarks training integrations notebooks
+	$(BIN)/ruff check --fix src service tests benchmarks training integrations notebooks docs
+	$(BIN)/ruff format src service tests benchmarks training integrations notebooks docs
 
 bench: setup ## run every benchmark and print its table (needs ../shared/data)
 	$(BIN)/python benchmarks/bench_parse_speed.py
