@@ -21,8 +21,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from matching._tables import metrics_table, scores_table
 from matching.errors import MatchingError
-from matching.schemas import Profile, Requisition, ScoredCandidate
+from matching.schemas import Profile, Requisition
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -214,24 +215,6 @@ def demo(
         raise typer.Exit(1) from error
 
 
-def _scores_table(
-    title: str, items: list[ScoredCandidate], names: dict[str, str | None] | None = None
-) -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in ("rank", "candidate", "score", "matched", "missing", "knock-outs"):
-        table.add_column(column, overflow="fold")
-    for item in items:
-        table.add_row(
-            str(item.rank),
-            (names or {}).get(item.candidate_id) or item.candidate_id,
-            f"{item.score:.1f}",
-            ", ".join(item.reasons.matched_skills) or "—",
-            ", ".join(item.reasons.missing_skills) or "—",
-            ", ".join(f"{k.rule}: {k.status}" for k in item.knockouts) or "—",
-        )
-    return table
-
-
 def _offline() -> None:
     import warnings
 
@@ -285,18 +268,6 @@ def _stage_progress(progress: Progress) -> Callable[[str, int, int], None]:
     return update
 
 
-def _metrics_table(metrics: pd.DataFrame, title: str) -> Table:
-    table = Table(title=title, title_justify="left")
-    columns = [c for c in metrics.columns if c != "groups"]
-    for column in columns:
-        table.add_column(column, justify="left" if column in {"model", "direction"} else "right")
-    for row in metrics.to_dict("records"):
-        table.add_row(
-            *(f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns)
-        )
-    return table
-
-
 @app.command()
 def train(
     resumes_per_category: Annotated[
@@ -324,7 +295,7 @@ def train(
         run = train_and_register(
             config, cache=cache, register=register, progress=_stage_progress(progress)
         )
-    console.print(_metrics_table(run.result.metrics, "held-out test split (WEAK labels)"))
+    console.print(metrics_table(run.result.metrics, "held-out test split (WEAK labels)"))
     console.print(f"sizes: {run.result.sizes}")
     console.print(f"wall time: {run.seconds:.0f} s  ({run.result.timings})")
     if run.info is not None:
@@ -379,7 +350,7 @@ def evaluate(
             cache_dir=settings.home / "cache" / "parsed",
             progress=_stage_progress(progress),
         )
-    Console().print(_metrics_table(metrics, f"{model}: held-out test split (WEAK labels)"))
+    Console().print(metrics_table(metrics, f"{model}: held-out test split (WEAK labels)"))
 
 
 @app.command()
@@ -516,7 +487,7 @@ def shortlist(
         return
     shown = min(top, result.pool_size)
     title = f"{job.name}: top {shown} of {result.pool_size}"
-    Console().print(_scores_table(title, result.results, names))
+    Console().print(scores_table(title, result.results, names))
 
 
 @app.command()

@@ -28,6 +28,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from matching._tables import metrics_table, scores_table
 from matching.errors import MatchingError
 from matching.settings import Settings, get_settings
 
@@ -193,11 +194,12 @@ def _train(
         run = train_and_register(config, data_dir=data_dir, progress=stage)
     label = "synthetic corpus" if outcome.synthetic else "real data"
     console.print(
-        _metrics_table(
+        metrics_table(
             run.result.metrics,
             f"held-out test split, {label}, candidates ranked per requisition: "
             "the model (lightgbm) beside a linear model and the bm25 and cosine baselines "
             "(WEAK labels)",
+            direction="per requisition",
         )
     )
     console.print(_against_baselines(run.result.metrics))
@@ -219,21 +221,6 @@ def _against_baselines(metrics: Any) -> str:
         f"{verdict} it ({delta:+.3f}) on this small quick run. The full configuration "
         "(`make train`) is measured in README, 'Ranking quality'."
     )
-
-
-def _metrics_table(metrics: Any, title: str) -> Table:
-    frame = metrics
-    if "direction" in frame.columns:
-        frame = frame[frame["direction"] == "per requisition"]
-    table = Table(title=title, title_justify="left")
-    columns = [c for c in frame.columns if c not in {"groups", "direction"}]
-    for column in columns:
-        table.add_column(column, justify="left" if column == "model" else "right")
-    for row in frame.to_dict("records"):
-        table.add_row(
-            *(f"{row[c]:.3f}" if isinstance(row[c], float) else str(row[c]) for c in columns)
-        )
-    return table
 
 
 # -- 3. audit -------------------------------------------------------------------------------
@@ -408,8 +395,6 @@ def _shortlist(console: Console, service: Any, candidates: dict[str, str]) -> li
         if answer.status_code != 200:
             raise DemoError("serve", f"POST /shortlist: {answer.text[:300]}", "See its log.")
     body = answer.json()
-    from matching.cli import _scores_table
-
     items = [
         ScoredCandidate(
             candidate_id=r["candidate_id"],
@@ -422,7 +407,7 @@ def _shortlist(console: Console, service: Any, candidates: dict[str, str]) -> li
     ]
     model = body["model"]
     console.print(
-        _scores_table(
+        scores_table(
             f"POST /shortlist for {job.name} ({requisition.get('title') or 'untitled'}): "
             f"top {len(items)} of {body['pool_size']}, model {model['name']} v{model['version']}",
             items,
