@@ -480,7 +480,9 @@ def _next(console: Console, outcome: DemoOutcome, settings: Settings) -> None:
         + ("" if outcome.promoted else " (not promoted: see the reasons above)"),
         "experiments and the registry: make mlflow-ui  → http://127.0.0.1:5000",
         f"fairness audit report: {outcome.audit_report}",
-        "the service: make serve  → http://127.0.0.1:3000 (OpenAPI page: /docs)",
+        "the service: "
+        + ("" if outcome.promoted else f"MATCHING_MODEL_URI={outcome.model_uri} ")
+        + "make serve  → http://127.0.0.1:3000 (OpenAPI page: /docs, recruiter page: /ui/)",
         "scores in the CRM: python -m matching_tryton.local serve "
         f"{settings.home / 'demo' / 'tryton'} (MATCHING_CRM=tryton, key in matching-key)",
         "timings: " + ", ".join(f"{k} {v:.0f} s" for k, v in (outcome.seconds or {}).items()),
