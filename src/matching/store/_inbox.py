@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from matching.store._leases import claim_rows
+from matching.store._leases import claim_rows, counts_by
 from matching.store._models import InboxRow, aware, new_id, utcnow
 from matching.store._vectors import chunked
 
@@ -219,14 +219,7 @@ class Inbox:
     def counts(self) -> dict[str, dict[str, int]]:
         """Events per CRM and state."""
         with self._sessions() as session:
-            out: dict[str, dict[str, int]] = {}
-            for crm, state, n in session.execute(
-                select(InboxRow.crm, InboxRow.state, func.count()).group_by(
-                    InboxRow.crm, InboxRow.state
-                )
-            ):
-                out.setdefault(crm, {})[state] = int(n)
-            return out
+            return counts_by(session, InboxRow.crm, InboxRow.state)
 
     def items(
         self, *, crm: str | None = None, state: State | None = None, limit: int = 100

@@ -1,4 +1,4 @@
-"""Leases on queue rows (the CRM outbox and inbox): one worker at a time per row."""
+"""The CRM queues' shared mechanics (outbox and inbox): leases on rows, and counts."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 
 def claim_rows(
@@ -48,3 +48,13 @@ def claim_rows(
             if row is not None:
                 claimed.append(row)
     return claimed
+
+
+def counts_by(
+    session: Session, crm: InstrumentedAttribute[str], state: InstrumentedAttribute[str]
+) -> dict[str, dict[str, int]]:
+    """Rows per CRM and state (the queue's table is the columns')."""
+    out: dict[str, dict[str, int]] = {}
+    for name, value, n in session.execute(select(crm, state, func.count()).group_by(crm, state)):
+        out.setdefault(name, {})[value] = int(n)
+    return out

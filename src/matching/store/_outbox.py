@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from matching.store._leases import claim_rows
+from matching.store._leases import claim_rows, counts_by
 from matching.store._models import (
     CandidateRow,
     CrmLinkRow,
@@ -433,14 +433,7 @@ class Outbox:
     def counts(self) -> dict[str, dict[str, int]]:
         """Rows per CRM and status."""
         with self._sessions() as session:
-            out: dict[str, dict[str, int]] = {}
-            for crm, status, n in session.execute(
-                select(OutboxRow.crm, OutboxRow.status, func.count()).group_by(
-                    OutboxRow.crm, OutboxRow.status
-                )
-            ):
-                out.setdefault(crm, {})[status] = int(n)
-            return out
+            return counts_by(session, OutboxRow.crm, OutboxRow.status)
 
     def items(
         self, *, crm: str | None = None, status: Status | None = None, limit: int = 100
