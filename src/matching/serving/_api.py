@@ -236,16 +236,9 @@ class NoQuery(_Input):
     """A route that takes no query parameters (any given is refused)."""
 
 
-class RequisitionSummary(BaseModel):
+class RequisitionSummary(RequisitionStored):
     """A stored requisition, as a recruiter picks one."""
 
-    requisition_id: str
-    external_id: str | None
-    title: str | None
-    required_skills: list[str]
-    preferred_skills: list[str]
-    min_years_experience: float | None
-    location: str | None
     created_at: datetime
 
 

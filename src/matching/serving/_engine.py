@@ -229,16 +229,8 @@ class Matcher:
     def add_requisition(self, text: str, *, external_id: str | None = None) -> RequisitionStored:
         """Store (or find) a posting and prepare it, so later calls can name it by id."""
         stored, _ = self._requisition(RequisitionInput(text=text, external_id=external_id))
-        req = stored.requisition
-        return RequisitionStored(
-            requisition_id=stored.id,
-            external_id=stored.external_id,
-            title=req.title,
-            required_skills=[s.label for s in req.required_skills],
-            preferred_skills=[s.label for s in req.preferred_skills],
-            min_years_experience=req.min_years_experience,
-            location=req.location,
-        )
+        summary = requisition_summary(stored)
+        return RequisitionStored.model_validate(summary.model_dump(exclude={"created_at"}))
 
     def add_requisition_document(
         self, data: bytes, *, filename: str, external_id: str | None = None
